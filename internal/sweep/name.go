@@ -1,0 +1,104 @@
+package sweep
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Stored names follow one form, so names compare by their bytes:
+//
+//   - no trailing dot; the root itself is "."
+//   - ASCII letters A–Z lower-cased; every other byte kept as it is
+//   - DNS presentation escaping as github.com/miekg/dns writes it (RFC 1035
+//     §5.1): a byte outside 0x21–0x7E as \DDD (a space is "\ "), and the
+//     characters . ( ) ; @ " \ $ ' escaped with a backslash when part of a label.
+//
+// CanonicalName applies the first two rules to a name already in that
+// presentation form (as miekg/dns unpacks it).
+
+// CanonicalName returns name without its trailing dot and with ASCII letters
+// lower-cased. Escapes are kept as they are: "\065" stays "\065", a label's
+// escaped dot ("\.") is not a separator.
+func CanonicalName(name string) string {
+	if name == "." || name == "" {
+		return name
+	}
+	if strings.HasSuffix(name, ".") && !escapedAt(name, len(name)-1) {
+		name = name[:len(name)-1]
+	}
+	b := []byte(name)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// escapedAt reports whether the byte at i is escaped by an odd run of
+// backslashes before it.
+func escapedAt(s string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// SplitLabels splits a presentation-form name into its labels at unescaped
+// dots. A trailing dot is ignored; the root name gives no labels.
+func SplitLabels(name string) []string {
+	if name == "" || name == "." {
+		return nil
+	}
+	var labels []string
+	start := 0
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // skip the escaped byte; \DDD digits are never dots
+		case '.':
+			labels = append(labels, name[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(name) {
+		labels = append(labels, name[start:])
+	}
+	return labels
+}
+
+// ReverseLabels returns name with its labels in reverse order, joined by dots:
+// "scan-30.security.ipip.net" gives "net.ipip.security.scan-30". It is the
+// stored sort key that turns a suffix search into a prefix range. The root
+// (".") reverses to "".
+func ReverseLabels(name string) string {
+	labels := SplitLabels(name)
+	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+		labels[i], labels[j] = labels[j], labels[i]
+	}
+	return strings.Join(labels, ".")
+}
+
+// ReverseName returns the in-addr.arpa name of an IPv4 address, with the
+// trailing dot: 198.51.100.7 gives "7.100.51.198.in-addr.arpa.".
+func ReverseName(ip netip.Addr) string {
+	a := ip.As4()
+	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", a[3], a[2], a[1], a[0])
+}
+
+// ReverseZone returns the in-addr.arpa name of the zone that holds a prefix
+// of 8, 16 or 24 bits: 198.51.100.0/24 gives "100.51.198.in-addr.arpa.".
+func ReverseZone(p netip.Prefix) (string, error) {
+	a := p.Masked().Addr().As4()
+	switch p.Bits() {
+	case 8:
+		return fmt.Sprintf("%d.in-addr.arpa.", a[0]), nil
+	case 16:
+		return fmt.Sprintf("%d.%d.in-addr.arpa.", a[1], a[0]), nil
+	case 24:
+		return fmt.Sprintf("%d.%d.%d.in-addr.arpa.", a[2], a[1], a[0]), nil
+	}
+	return "", fmt.Errorf("reverse zone of %s: prefix length must be 8, 16 or 24", p)
+}
