@@ -1,0 +1,163 @@
+// Package output writes stored rows in ptrsweep's output formats: JSON lines,
+// Project Sonar rDNS lines, CSV, an aligned table and a bare address list.
+// Writers buffer; call Flush (or Close for the table) when done. None is safe
+// for concurrent use.
+package output
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// RowWriter writes rows in one format.
+type RowWriter interface {
+	Write(sweep.Row) error
+	// Flush writes what is buffered; call it once at the end.
+	Flush() error
+}
+
+// JSONRow is the JSON form of a row, one object per line (JSONL). FCrDNS is
+// left out when forward confirmation was not asked for.
+type JSONRow struct {
+	IP         string `json:"ip"`
+	PTR        string `json:"ptr"`
+	Status     string `json:"status"`
+	TTL        uint32 `json:"ttl"`
+	Scan       string `json:"scan"`
+	ResolvedAt string `json:"resolved_at"`
+	FCrDNS     string `json:"fcrdns,omitempty"`
+}
+
+// ToJSON returns the JSON form of r.
+func ToJSON(r sweep.Row) JSONRow {
+	return JSONRow{IP: r.IP.String(), PTR: r.PTR, Status: r.Status.String(), TTL: r.TTL, Scan: r.Scan,
+		ResolvedAt: r.ResolvedAt.UTC().Format(time.RFC3339), FCrDNS: r.FCrDNS.String()}
+}
+
+// NewWriter returns the writer for a format: jsonl (or json), sonar, csv,
+// table or ips. Unknown formats are an error naming the choices.
+func NewWriter(w io.Writer, format string) (RowWriter, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	switch format {
+	case "jsonl", "json":
+		return &jsonWriter{bw: bw, enc: json.NewEncoder(bw)}, nil
+	case "sonar":
+		return &sonarWriter{bw: bw, enc: json.NewEncoder(bw)}, nil
+	case "csv":
+		cw := csv.NewWriter(bw)
+		return &csvWriter{bw: bw, cw: cw}, nil
+	case "table":
+		return &tableWriter{bw: bw, tw: tabwriter.NewWriter(bw, 0, 8, 2, ' ', 0)}, nil
+	case "ips":
+		return &ipsWriter{bw: bw}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want jsonl, sonar, csv, table or ips)", format)
+}
+
+type jsonWriter struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+}
+
+func (j *jsonWriter) Write(r sweep.Row) error { return j.enc.Encode(ToJSON(r)) }
+func (j *jsonWriter) Flush() error            { return j.bw.Flush() }
+
+// sonarWriter writes Project Sonar's rDNS format; only rows with a PTR.
+type sonarWriter struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+}
+
+type sonarRow struct {
+	Timestamp string `json:"timestamp"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Value     string `json:"value"`
+}
+
+func (s *sonarWriter) Write(r sweep.Row) error {
+	if r.Status != sweep.StatusOK {
+		return nil
+	}
+	return s.enc.Encode(sonarRow{Timestamp: strconv.FormatInt(r.ResolvedAt.Unix(), 10), Name: r.IP.String(), Type: "ptr", Value: r.PTR})
+}
+func (s *sonarWriter) Flush() error { return s.bw.Flush() }
+
+type csvWriter struct {
+	bw     *bufio.Writer
+	cw     *csv.Writer
+	header bool
+}
+
+func (c *csvWriter) Write(r sweep.Row) error {
+	if !c.header {
+		c.header = true
+		if err := c.cw.Write([]string{"ip", "ptr", "status", "ttl", "fcrdns", "scan", "resolved_at"}); err != nil {
+			return err
+		}
+	}
+	j := ToJSON(r)
+	return c.cw.Write([]string{j.IP, j.PTR, j.Status, strconv.FormatUint(uint64(j.TTL), 10), j.FCrDNS, j.Scan, j.ResolvedAt})
+}
+
+func (c *csvWriter) Flush() error {
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+type tableWriter struct {
+	bw     *bufio.Writer
+	tw     *tabwriter.Writer
+	header bool
+}
+
+func (t *tableWriter) Write(r sweep.Row) error {
+	if !t.header {
+		t.header = true
+		if _, err := fmt.Fprintln(t.tw, "IP\tPTR\tSTATUS\tTTL\tFCRDNS\tSCAN\tRESOLVED_AT"); err != nil {
+			return err
+		}
+	}
+	j := ToJSON(r)
+	fc := j.FCrDNS
+	if fc == "" {
+		fc = "-"
+	}
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.IP, j.PTR, j.Status, j.TTL, fc, j.Scan, j.ResolvedAt)
+	return err
+}
+
+func (t *tableWriter) Flush() error {
+	if err := t.tw.Flush(); err != nil {
+		return err
+	}
+	return t.bw.Flush()
+}
+
+// ipsWriter writes each address once; rows must come sorted by address.
+type ipsWriter struct {
+	bw   *bufio.Writer
+	last string
+}
+
+func (i *ipsWriter) Write(r sweep.Row) error {
+	ip := r.IP.String()
+	if ip == i.last {
+		return nil
+	}
+	i.last = ip
+	_, err := fmt.Fprintln(i.bw, ip)
+	return err
+}
+func (i *ipsWriter) Flush() error { return i.bw.Flush() }

@@ -1,0 +1,356 @@
+// Package worker is the worker loop: it pulls units from the queue, resolves
+// every address, hands the rows to a batcher that inserts them into the store,
+// and acknowledges a unit only after all its rows and its unit-log record are
+// stored.
+//
+// Shutdown order (when Run's context is cancelled): stop fetching; let
+// in-flight units finish resolving for up to Config.Grace; cancel the ones
+// still resolving and nak them so another worker takes them at once; flush the
+// batcher (insert rows, insert unit records) and ack what was stored; return.
+// The caller then drains NATS and closes ClickHouse.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// Delivery is one delivered unit. Implementations wrap a JetStream message.
+type Delivery interface {
+	Unit() sweep.Unit
+	Attempt() uint32
+	LastAttempt() bool
+	Ack(ctx context.Context) error
+	Nak(ctx context.Context, delay time.Duration) error
+	InProgress(ctx context.Context) error
+}
+
+// Queue is what the worker needs of the work queue.
+type Queue interface {
+	// Fetch returns up to max deliveries, or none after a short wait when idle.
+	Fetch(ctx context.Context, max int) ([]Delivery, error)
+	// DeadLetter moves a delivery that will not succeed aside, with a reason.
+	DeadLetter(ctx context.Context, d Delivery, reason string) error
+	// Idle reports that no unit is queued or in flight anywhere.
+	Idle(ctx context.Context) (bool, error)
+}
+
+// Store is what the worker needs of the result store.
+type Store interface {
+	InsertRows(ctx context.Context, rows []sweep.Row) error
+	InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error
+}
+
+// Resolver resolves every address of a unit, calling emit once per address.
+type Resolver interface {
+	Resolve(ctx context.Context, u sweep.Unit, emit func(sweep.Result)) error
+}
+
+// Config configures a Worker. Queue, Store and Resolver are required.
+type Config struct {
+	Queue    Queue
+	Store    Store
+	Resolver Resolver
+	// Name identifies the worker in the unit log; default host-pid.
+	Name string
+	// Units is the number of units resolved at once (default 2).
+	Units int
+	// BatchRows flushes the batcher when this many rows wait (default 50000).
+	BatchRows int
+	// FlushInterval flushes the batcher this long after its first pending
+	// unit at the latest (default 2s).
+	FlushInterval time.Duration
+	// Heartbeat is the interval of InProgress calls for a unit being worked
+	// on (default 15s; keep it well under the consumer's AckWait).
+	Heartbeat time.Duration
+	// Grace is how long in-flight units may keep resolving after shutdown
+	// starts before they are cancelled and nakked (default 10s; negative
+	// means none).
+	Grace time.Duration
+	// StoreGrace is how long, after the grace period, the last batch may keep
+	// retrying a failing store before the worker gives up and leaves its
+	// units unacked for redelivery (default 30s).
+	StoreGrace time.Duration
+	// ExitWhenIdle makes Run return when the queue has nothing left for
+	// anybody and this worker holds nothing.
+	ExitWhenIdle bool
+	// RetryBackoff is the first delay between failed store inserts; it
+	// doubles up to MaxBackoff (defaults 200ms and 30s).
+	RetryBackoff, MaxBackoff time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// OnUnit, if set, is called after a unit is acked (for progress output).
+	OnUnit func(sweep.UnitRecord)
+}
+
+// Worker runs the worker loop. Create it with New and run it once with Run.
+type Worker struct {
+	cfg   Config
+	log   *slog.Logger
+	stats Stats
+}
+
+// Stats are a worker's running totals; read them with Worker.Stats.
+type Stats struct {
+	UnitsAcked, UnitsNakked, UnitsDead, Flushes, FlushErrors, Rows atomic.Uint64
+}
+
+// New validates cfg and returns a Worker.
+func New(cfg Config) (*Worker, error) {
+	if cfg.Queue == nil || cfg.Store == nil || cfg.Resolver == nil {
+		return nil, errors.New("worker: Queue, Store and Resolver are required")
+	}
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.Units, 2)
+	def(&cfg.BatchRows, 50000)
+	defd(&cfg.FlushInterval, 2*time.Second)
+	defd(&cfg.Heartbeat, 15*time.Second)
+	defd(&cfg.RetryBackoff, 200*time.Millisecond)
+	defd(&cfg.MaxBackoff, 30*time.Second)
+	defd(&cfg.StoreGrace, 30*time.Second)
+	if cfg.Grace < 0 {
+		cfg.Grace = 0
+	} else if cfg.Grace == 0 {
+		cfg.Grace = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name)}, nil
+}
+
+// Stats returns the worker's running totals. Safe to call at any time.
+func (w *Worker) Stats() *Stats { return &w.stats }
+
+// Run pulls and processes units until ctx is cancelled (or, with
+// ExitWhenIdle, until the queue is empty), then shuts down in the documented
+// order. It returns nil on a clean shutdown.
+func (w *Worker) Run(ctx context.Context) error {
+	// resolveCtx outlives ctx by the grace period; batchCtx outlives both so
+	// that everything resolved is stored and acked.
+	resolveCtx, cancelResolve := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelResolve()
+	batchCtx, cancelBatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBatch()
+
+	b := newBatcher(w, batchCtx)
+	var batchWG sync.WaitGroup
+	batchWG.Add(1)
+	go func() { defer batchWG.Done(); b.run() }()
+
+	// slots holds one token per unit being processed; only this loop
+	// acquires tokens, so after acquiring one, the free count is exact.
+	slots := make(chan struct{}, w.cfg.Units)
+	var units sync.WaitGroup
+	backoff := w.cfg.RetryBackoff
+fetch:
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			break fetch
+		}
+		free := cap(slots) - len(slots) + 1
+		ds, err := w.cfg.Queue.Fetch(ctx, free)
+		if err != nil || len(ds) == 0 {
+			<-slots
+			if ctx.Err() != nil {
+				break
+			}
+			if err != nil {
+				w.log.Warn("fetch units", "err", err, "retry_in", backoff)
+				if !sleep(ctx, backoff) {
+					break
+				}
+				backoff = min(backoff*2, w.cfg.MaxBackoff)
+				continue
+			}
+			if w.cfg.ExitWhenIdle && len(slots) == 0 {
+				idle, err := w.cfg.Queue.Idle(ctx)
+				if err != nil && ctx.Err() == nil {
+					w.log.Warn("check whether the queue is idle", "err", err)
+				}
+				if idle && len(slots) == 0 {
+					w.log.Info("queue is empty; exiting")
+					break
+				}
+			}
+			continue
+		}
+		backoff = w.cfg.RetryBackoff
+		for i, d := range ds {
+			if i > 0 {
+				slots <- struct{}{}
+			}
+			units.Add(1)
+			go func() {
+				defer units.Done()
+				defer func() { <-slots }()
+				w.process(ctx, resolveCtx, b, d)
+			}()
+		}
+	}
+
+	// Shutdown: give in-flight units the grace period, then cancel them; the
+	// store gets StoreGrace more for the last batch.
+	finished := make(chan struct{})
+	defer close(finished)
+	if ctx.Err() != nil {
+		go func() {
+			select {
+			case <-time.After(w.cfg.Grace + w.cfg.StoreGrace):
+				cancelBatch()
+			case <-finished:
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { units.Wait(); close(done) }()
+	if ctx.Err() != nil {
+		select {
+		case <-done:
+		case <-time.After(w.cfg.Grace):
+			w.log.Info("grace period over; cancelling in-flight units", "grace", w.cfg.Grace)
+			cancelResolve()
+			<-done
+		}
+	} else {
+		<-done
+	}
+	b.close()
+	batchWG.Wait()
+	return nil
+}
+
+// process resolves one unit and hands its rows to the batcher; it returns
+// once the unit is acked, nakked or dead-lettered.
+func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Delivery) {
+	u := d.Unit()
+	log := w.log.With("unit", u.ID(), "attempt", d.Attempt())
+	hbCtx, stopHB := context.WithCancel(resolveCtx)
+	var hbWG sync.WaitGroup
+	hbWG.Add(1)
+	go func() {
+		defer hbWG.Done()
+		t := time.NewTicker(w.cfg.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-hbCtx.Done():
+				return
+			case <-t.C:
+				if err := d.InProgress(hbCtx); err != nil && hbCtx.Err() == nil {
+					log.Warn("heartbeat", "err", err)
+				}
+			}
+		}
+	}()
+	defer func() { stopHB(); hbWG.Wait() }()
+
+	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitDone,
+		Worker: w.cfg.Name, Attempt: d.Attempt(), StartedAt: time.Now().UTC()}
+	var rows []sweep.Row
+	var mu sync.Mutex
+	err := w.cfg.Resolver.Resolve(resolveCtx, u, func(r sweep.Result) {
+		mu.Lock()
+		rec.Counts.Add(r)
+		rows = sweep.Rows(rows, u, r)
+		mu.Unlock()
+	})
+	if err == nil && rec.Counts.Addresses() != uint64(u.Addresses()) {
+		err = fmt.Errorf("resolver gave %d outcomes for %d addresses", rec.Counts.Addresses(), u.Addresses())
+	}
+	if err != nil {
+		w.fail(runCtx, resolveCtx, d, log, err)
+		return
+	}
+	rec.Rows = uint32(len(rows))
+	rec.FinishedAt = time.Now().UTC()
+	if !b.submit(pending{rows: rows, rec: rec}) {
+		// The batcher could not store the unit (shutdown while the store was
+		// down): leave it unacked; it is redelivered after AckWait.
+		log.Warn("unit not stored before shutdown; it will be redelivered")
+		return
+	}
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+	defer cancel()
+	if err := d.Ack(ackCtx); err != nil {
+		// The rows are stored; a redelivery re-inserts rows that collapse.
+		log.Warn("ack unit", "err", err)
+		return
+	}
+	w.stats.UnitsAcked.Add(1)
+	if w.cfg.OnUnit != nil {
+		w.cfg.OnUnit(rec)
+	}
+}
+
+// fail naks a unit that could not be resolved, or dead-letters it on its
+// last delivery.
+func (w *Worker) fail(runCtx, resolveCtx context.Context, d Delivery, log *slog.Logger, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+	defer cancel()
+	if resolveCtx.Err() != nil {
+		// Shutdown: hand the unit back at once.
+		if nerr := d.Nak(ctx, 0); nerr != nil {
+			log.Warn("nak unit on shutdown", "err", nerr)
+		}
+		w.stats.UnitsNakked.Add(1)
+		return
+	}
+	if d.LastAttempt() {
+		log.Error("unit failed on its last delivery; moving it to the dead-letter stream", "err", err)
+		if derr := w.cfg.Queue.DeadLetter(ctx, d, err.Error()); derr != nil {
+			log.Error("dead-letter unit", "err", derr)
+			return
+		}
+		u := d.Unit()
+		now := time.Now().UTC()
+		rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
+			Worker: w.cfg.Name, Attempt: d.Attempt(), Error: err.Error(), StartedAt: now, FinishedAt: now}
+		if serr := w.cfg.Store.InsertUnits(ctx, []sweep.UnitRecord{rec}); serr != nil {
+			log.Warn("record failed unit", "err", serr)
+		}
+		w.stats.UnitsDead.Add(1)
+		return
+	}
+	delay := time.Duration(d.Attempt()) * time.Second
+	log.Warn("unit failed; it will be retried", "err", err, "retry_in", delay)
+	if nerr := d.Nak(ctx, delay); nerr != nil {
+		log.Warn("nak unit", "err", nerr)
+	}
+	w.stats.UnitsNakked.Add(1)
+}
+
+// sleep waits for d or ctx; it reports whether the full wait happened.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

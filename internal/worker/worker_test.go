@@ -1,0 +1,306 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// fakeDelivery records what was done to it.
+type fakeDelivery struct {
+	u       sweep.Unit
+	attempt uint32
+	last    bool
+	mu      sync.Mutex
+	acked   bool
+	nakked  bool
+	hb      int
+}
+
+func (d *fakeDelivery) Unit() sweep.Unit  { return d.u }
+func (d *fakeDelivery) Attempt() uint32   { return d.attempt }
+func (d *fakeDelivery) LastAttempt() bool { return d.last }
+func (d *fakeDelivery) Ack(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.acked = true
+	return nil
+}
+func (d *fakeDelivery) Nak(context.Context, time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nakked = true
+	return nil
+}
+func (d *fakeDelivery) InProgress(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hb++
+	return nil
+}
+
+// fakeQueue hands out a fixed list of deliveries, then reports idle.
+type fakeQueue struct {
+	mu   sync.Mutex
+	todo []*fakeDelivery
+	dead []string
+}
+
+func (q *fakeQueue) Fetch(ctx context.Context, max int) ([]Delivery, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []Delivery
+	for len(q.todo) > 0 && len(out) < max {
+		out = append(out, q.todo[0])
+		q.todo = q.todo[1:]
+	}
+	if len(out) == 0 {
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Millisecond):
+		}
+		q.mu.Lock()
+	}
+	return out, nil
+}
+func (q *fakeQueue) DeadLetter(_ context.Context, d Delivery, reason string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.dead = append(q.dead, d.Unit().ID()+": "+reason)
+	return nil
+}
+func (q *fakeQueue) Idle(context.Context) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.todo) == 0, nil
+}
+
+// fakeStore is a store of func fields.
+type fakeStore struct {
+	insertRows  func(context.Context, []sweep.Row) error
+	insertUnits func(context.Context, []sweep.UnitRecord) error
+}
+
+func (s fakeStore) InsertRows(ctx context.Context, rows []sweep.Row) error {
+	return s.insertRows(ctx, rows)
+}
+func (s fakeStore) InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error {
+	return s.insertUnits(ctx, recs)
+}
+
+// fakeResolver gives every address one PTR, or fails units listed in fail.
+type fakeResolver struct{ fail map[string]bool }
+
+func (r fakeResolver) Resolve(ctx context.Context, u sweep.Unit, emit func(sweep.Result)) error {
+	if r.fail[u.Prefix.String()] {
+		return errors.New("resolver exploded")
+	}
+	for a := u.Prefix.Addr(); u.Prefix.Contains(a); a = a.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		emit(sweep.Result{IP: a, Status: sweep.StatusOK, PTRs: []sweep.PTR{{Name: "h." + a.String(), TTL: 60}}, Queries: 1})
+	}
+	return nil
+}
+
+func units(n int) []*fakeDelivery {
+	var ds []*fakeDelivery
+	for i := range n {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, byte(i), 0}), 28)
+		ds = append(ds, &fakeDelivery{u: sweep.Unit{Scan: "t", Prefix: p, Seq: i, Total: n}, attempt: 1})
+	}
+	return ds
+}
+
+// TestAckOnlyAfterStore checks that every unit is acked, and only after its
+// rows and its unit record were stored.
+func TestAckOnlyAfterStore(t *testing.T) {
+	ds := units(10)
+	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
+	var mu sync.Mutex
+	stored := map[string]int{}    // unit -> rows
+	recorded := map[string]bool{} // unit -> record stored
+	st := fakeStore{
+		insertRows: func(_ context.Context, rows []sweep.Row) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range rows {
+				for _, d := range ds {
+					d.mu.Lock()
+					if d.acked && d.u.Prefix.Contains(r.IP) {
+						t.Errorf("unit %s acked before its rows were stored", d.u.ID())
+					}
+					d.mu.Unlock()
+				}
+				stored[r.Unit]++
+			}
+			return nil
+		},
+		insertUnits: func(_ context.Context, recs []sweep.UnitRecord) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range recs {
+				if stored[r.Unit] != int(r.Rows) {
+					t.Errorf("unit %s recorded with %d rows before all were stored (%d)", r.Unit, r.Rows, stored[r.Unit])
+				}
+				recorded[r.Unit] = true
+			}
+			return nil
+		},
+	}
+	w, err := New(Config{Queue: q, Store: st, Resolver: fakeResolver{}, Units: 3, BatchRows: 40, FlushInterval: 20 * time.Millisecond, ExitWhenIdle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+	for _, d := range ds {
+		if !d.acked {
+			t.Errorf("unit %s not acked", d.u.ID())
+		}
+		if got := stored[d.u.Prefix.String()]; got != 16 {
+			t.Errorf("unit %s: %d rows stored, want 16", d.u.ID(), got)
+		}
+		if !recorded[d.u.Prefix.String()] {
+			t.Errorf("unit %s: no unit record", d.u.ID())
+		}
+	}
+}
+
+// TestStoreOutageHoldsUnits checks that while the store fails, units are
+// neither acked nor dropped, fetching stops (backpressure), and everything is
+// stored and acked once the store is back.
+func TestStoreOutageHoldsUnits(t *testing.T) {
+	ds := units(8)
+	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
+	var down atomic.Bool
+	down.Store(true)
+	var failures atomic.Int32
+	var rowsStored atomic.Int32
+	st := fakeStore{
+		insertRows: func(_ context.Context, rows []sweep.Row) error {
+			if down.Load() {
+				failures.Add(1)
+				return errors.New("connection refused")
+			}
+			rowsStored.Add(int32(len(rows)))
+			return nil
+		},
+		insertUnits: func(context.Context, []sweep.UnitRecord) error { return nil },
+	}
+	w, err := New(Config{Queue: q, Store: st, Resolver: fakeResolver{}, Units: 2, BatchRows: 1 << 20,
+		FlushInterval: 5 * time.Millisecond, RetryBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, ExitWhenIdle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	for failures.Load() < 20 {
+		time.Sleep(time.Millisecond)
+	}
+	q.mu.Lock()
+	left := len(q.todo)
+	q.mu.Unlock()
+	if left < len(ds)-2 {
+		t.Errorf("worker fetched %d units while the store was down, want at most 2 (its slots)", len(ds)-left)
+	}
+	for _, d := range ds {
+		if d.acked {
+			t.Errorf("unit %s acked while the store was down", d.u.ID())
+		}
+	}
+	down.Store(false)
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	for _, d := range ds {
+		if !d.acked {
+			t.Errorf("unit %s not acked after the store came back", d.u.ID())
+		}
+	}
+	if got, want := rowsStored.Load(), int32(8*16); got != want {
+		t.Errorf("rows stored = %d, want %d", got, want)
+	}
+}
+
+// TestFailingUnit checks that a failing unit is nakked, and dead-lettered
+// (and recorded as failed) on its last delivery.
+func TestFailingUnit(t *testing.T) {
+	ds := units(2)
+	ds[1].last = true
+	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
+	var failed []sweep.UnitRecord
+	var mu sync.Mutex
+	st := fakeStore{
+		insertRows: func(context.Context, []sweep.Row) error { return nil },
+		insertUnits: func(_ context.Context, recs []sweep.UnitRecord) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range recs {
+				if r.State == sweep.UnitFailed {
+					failed = append(failed, r)
+				}
+			}
+			return nil
+		},
+	}
+	res := fakeResolver{fail: map[string]bool{ds[0].u.Prefix.String(): true, ds[1].u.Prefix.String(): true}}
+	w, err := New(Config{Queue: q, Store: st, Resolver: res, ExitWhenIdle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !ds[0].nakked || ds[0].acked {
+		t.Errorf("first failing unit: nakked=%v acked=%v, want nakked only", ds[0].nakked, ds[0].acked)
+	}
+	if len(q.dead) != 1 || len(failed) != 1 || failed[0].Unit != ds[1].u.Prefix.String() || failed[0].Error != "resolver exploded" {
+		t.Errorf("dead = %v, failed records = %+v; want the last-attempt unit dead-lettered and recorded", q.dead, failed)
+	}
+}
+
+// TestShutdownNaksInFlight checks that cancelling Run hands back units that
+// are still resolving after the grace period, and Run returns.
+func TestShutdownNaksInFlight(t *testing.T) {
+	ds := units(1)
+	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
+	st := fakeStore{
+		insertRows:  func(context.Context, []sweep.Row) error { return nil },
+		insertUnits: func(context.Context, []sweep.UnitRecord) error { return nil },
+	}
+	started := make(chan struct{})
+	res := blockingResolver{started: started}
+	w, err := New(Config{Queue: q, Store: st, Resolver: res, Grace: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	<-started
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !ds[0].nakked || ds[0].acked {
+		t.Errorf("in-flight unit: nakked=%v acked=%v, want nakked", ds[0].nakked, ds[0].acked)
+	}
+}
+
+type blockingResolver struct{ started chan struct{} }
+
+func (b blockingResolver) Resolve(ctx context.Context, _ sweep.Unit, _ func(sweep.Result)) error {
+	close(b.started)
+	<-ctx.Done()
+	return ctx.Err()
+}
