@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, unit, resolved_at)"
+
+// rowColumns are the columns Search and Export read, in scanRow's order.
+const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at"
+
+// exportSortBytes lets the server spill Export's sort to disk instead of
+// holding a whole scan in memory.
+const exportSortBytes = 1 << 30
+
+// InsertRows stores rows in one INSERT. The label-reversed name (rname) is
+// computed from each row's PTR. Every IP must be IPv4. Inserting a row again
+// is harmless: (scan, ip, ptr) is the row's identity and reads deduplicate.
+// It is safe for concurrent use; batches of 100k rows are efficient.
+func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	n := len(rows)
+	var (
+		scans    = make([]string, n)
+		rnames   = make([]string, n)
+		ips      = make([]uint32, n)
+		ptrs     = make([]string, n)
+		statuses = make([]int8, n)
+		ttls     = make([]uint32, n)
+		fcrdns   = make([]int8, n)
+		units    = make([]string, n)
+		times    = make([]time.Time, n)
+	)
+	for i, r := range rows {
+		ip := r.IP.Unmap()
+		if !ip.Is4() {
+			return fmt.Errorf("insert rows: row %d of scan %s: address %v is not IPv4", i, r.Scan, r.IP)
+		}
+		if r.Status < sweep.StatusOK || r.Status > sweep.StatusTimeout {
+			return fmt.Errorf("insert rows: row %d (%v): invalid status %d", i, ip, uint8(r.Status))
+		}
+		if r.FCrDNS > sweep.FCrDNSNumeric {
+			return fmt.Errorf("insert rows: row %d (%v): invalid fcrdns outcome %d", i, ip, uint8(r.FCrDNS))
+		}
+		a := ip.As4()
+		scans[i] = r.Scan
+		if r.PTR != "" {
+			rnames[i] = sweep.ReverseLabels(r.PTR)
+		}
+		ips[i] = uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+		ptrs[i] = r.PTR
+		statuses[i] = int8(r.Status)
+		ttls[i] = r.TTL
+		fcrdns[i] = int8(r.FCrDNS)
+		units[i] = r.Unit
+		times[i] = r.ResolvedAt
+	}
+	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", n),
+		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times)
+}
+
+// sendColumns runs one INSERT with the column slices in the query's order.
+func (s *Store) sendColumns(ctx context.Context, query, what string, cols ...any) error {
+	batch, err := s.conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for i, c := range cols {
+		if err := batch.Column(i).Append(c); err != nil {
+			_ = batch.Abort()
+			return fmt.Errorf("%s: column %d: %w", what, i, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Query selects rows for Search.
+type Query struct {
+	// Suffix matches whole labels: "ipip.net" finds "ipip.net" and
+	// "a.security.ipip.net", never "notipip.net". Surrounding spaces, one
+	// leading dot and the trailing dot are ignored, ASCII letters are
+	// lower-cased; every other byte is matched literally (stored names keep
+	// DNS presentation escapes, e.g. "\032" for a space).
+	Suffix string
+	// Scan restricts the search to one scan; empty searches every scan.
+	Scan string
+	// Limit caps the number of rows; zero or less means no cap.
+	Limit int
+}
+
+// NormalizeSuffix returns the suffix as Search matches it (see Query.Suffix),
+// or ErrEmptySuffix.
+func NormalizeSuffix(suffix string) (string, error) {
+	s := strings.TrimSpace(suffix)
+	s = strings.TrimPrefix(s, ".")
+	s = sweep.CanonicalName(s)
+	if s == "" || s == "." {
+		return "", fmt.Errorf("%w: %q", ErrEmptySuffix, suffix)
+	}
+	return s, nil
+}
+
+// Search calls emit for every ok row whose PTR name is the suffix or ends in
+// "."+suffix, each (scan, ip, ptr) once, ordered by ip, ptr and scan. It
+// stops at emit's first error and returns it. The suffix is a primary-key
+// range on the label-reversed name, so a search reads only matching rows.
+func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error) error {
+	suffix, err := NormalizeSuffix(q.Suffix)
+	if err != nil {
+		return err
+	}
+	r := sweep.ReverseLabels(suffix)
+	query := "SELECT " + rowColumns + " FROM ptr FINAL" +
+		" WHERE (rname = ? OR (rname >= ? AND rname < ?)) AND status = 'ok'"
+	args := []any{r, r + ".", r + "/"}
+	if q.Scan != "" {
+		query += " AND scan = ?"
+		args = append(args, q.Scan)
+	}
+	query += " ORDER BY ip, ptr, scan"
+	if q.Limit > 0 {
+		query += " LIMIT " + strconv.Itoa(q.Limit)
+	}
+	if err := s.stream(ctx, query, args, emit); err != nil {
+		return fmt.Errorf("search suffix %q: %w", suffix, err)
+	}
+	return nil
+}
+
+// Export calls emit for every stored row of the scan, each (ip, ptr) once,
+// ordered by ip and ptr. Rows are streamed, never held all in memory. It
+// stops at emit's first error and returns it.
+func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"max_bytes_before_external_sort": exportSortBytes,
+	}))
+	query := "SELECT " + rowColumns + " FROM ptr FINAL WHERE scan = ? ORDER BY ip, ptr"
+	if err := s.stream(ctx, query, []any{scan}, emit); err != nil {
+		return fmt.Errorf("export scan %s: %w", scan, err)
+	}
+	return nil
+}
+
+// stream runs a row query and calls emit for each row.
+func (s *Store) stream(ctx context.Context, query string, args []any, emit func(sweep.Row) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the server side when emit gives up early
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return err
+		}
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanRow reads one row of rowColumns.
+func scanRow(rows driver.Rows) (sweep.Row, error) {
+	var (
+		r              sweep.Row
+		ip             uint32
+		status, fcrdns string
+	)
+	if err := rows.Scan(&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt); err != nil {
+		return sweep.Row{}, fmt.Errorf("read row: %w", err)
+	}
+	r.IP = netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)})
+	var err error
+	if r.Status, err = sweep.ParseStatus(status); err != nil {
+		return sweep.Row{}, fmt.Errorf("read row %v: %w", r.IP, err)
+	}
+	if r.FCrDNS, err = sweep.ParseFCrDNS(fcrdns); err != nil {
+		return sweep.Row{}, fmt.Errorf("read row %v: %w", r.IP, err)
+	}
+	r.ResolvedAt = r.ResolvedAt.UTC()
+	return r, nil
+}

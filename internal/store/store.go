@@ -1,0 +1,204 @@
+// Package store keeps ptrsweep's rows, unit log and scans in ClickHouse. It
+// is the only package that imports clickhouse-go. The schema lives in the
+// top-level schema package and is applied by Open.
+//
+// Queries run on ClickHouse 18.16 (Debian's build) and on current releases:
+// the native protocol only, explicit column lists on INSERT, client-side
+// parameter binding, and reads with FINAL so re-inserted rows never show
+// twice.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/ptrsweep/ptrsweep/schema"
+)
+
+// ClickHouse error codes the store reacts to.
+const (
+	codeUnknownDatabase = 81
+)
+
+// Store is a connection pool to one ClickHouse database holding ptrsweep's
+// tables. It is safe for concurrent use. Open creates it; Close releases it.
+type Store struct {
+	conn driver.Conn
+	opts Options
+}
+
+// Open parses dsn (see ParseDSN), connects over the native protocol, creates
+// the database if it is missing and applies the schema. Applying the schema
+// creates only missing tables, so a user that may only insert or select can
+// open an existing database. When the server cannot be reached the error
+// wraps ErrUnreachable and names the address.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	opts, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return OpenOptions(ctx, opts)
+}
+
+// OpenOptions is Open with parsed options.
+func OpenOptions(ctx context.Context, opts Options) (*Store, error) {
+	if !validDatabase.MatchString(opts.Database) {
+		return nil, fmt.Errorf("%w: database name %q: use letters, digits and _ only", ErrInvalidDSN, opts.Database)
+	}
+	conn, err := connect(ctx, opts, opts.Database)
+	if err != nil && isException(err, codeUnknownDatabase) {
+		if err := createDatabase(ctx, opts); err != nil {
+			return nil, err
+		}
+		conn, err = connect(ctx, opts, opts.Database)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{conn: conn, opts: opts}
+	if err := s.applySchema(ctx); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect opens a pool to database and pings it.
+func connect(ctx context.Context, o Options, database string) (driver.Conn, error) {
+	co := &clickhouse.Options{
+		Protocol:     clickhouse.Native,
+		Addr:         []string{o.Addr},
+		Auth:         clickhouse.Auth{Database: database, Username: o.User, Password: o.Password},
+		DialTimeout:  o.DialTimeout,
+		ReadTimeout:  o.ReadTimeout,
+		MaxOpenConns: o.MaxOpenConns,
+		MaxIdleConns: o.MaxOpenConns,
+		ClientInfo: clickhouse.ClientInfo{Products: []struct {
+			Name    string
+			Version string
+		}{{Name: "ptrsweep", Version: "1"}}},
+	}
+	if o.Compress {
+		co.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	}
+	conn, err := clickhouse.Open(co)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse at %s: %w", o.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		_ = conn.Close()
+		var ex *clickhouse.Exception
+		if errors.As(err, &ex) {
+			return nil, fmt.Errorf("clickhouse at %s, database %s, user %s: %w (check the user, password and database in the DSN)", o.Addr, database, o.User, err)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("connect to clickhouse at %s: %w", o.Addr, ctxErr)
+		}
+		return nil, &unreachableError{addr: o.Addr, err: err}
+	}
+	return conn, nil
+}
+
+// unreachableError reports a server that could not be reached. It matches
+// ErrUnreachable and unwraps to the dial error.
+type unreachableError struct {
+	addr string
+	err  error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("clickhouse at %s is unreachable (%v): start ClickHouse (make clickhouse) or point --clickhouse / PTRSWEEP_CLICKHOUSE at a running server", e.addr, e.err)
+}
+
+func (e *unreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// createDatabase creates o.Database through the default database.
+func createDatabase(ctx context.Context, o Options) error {
+	conn, err := connect(ctx, o, "default")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+o.Database+"`"); err != nil {
+		return fmt.Errorf("create database %s at %s: %w", o.Database, o.Addr, err)
+	}
+	return nil
+}
+
+// applySchema runs the schema statements of tables that do not exist yet.
+func (s *Store) applySchema(ctx context.Context) error {
+	stmts, err := schema.Statements()
+	if err != nil {
+		return err
+	}
+	existing, err := s.tables(ctx)
+	if err != nil {
+		existing = nil // cannot tell: apply every statement, they are idempotent
+	}
+	for _, st := range stmts {
+		if slices.Contains(existing, st.Table) {
+			continue
+		}
+		if err := s.conn.Exec(ctx, st.SQL); err != nil {
+			return fmt.Errorf("apply schema %s to database %s at %s: %w", st.File, s.opts.Database, s.opts.Addr, err)
+		}
+	}
+	return nil
+}
+
+// tables lists the tables of the connection's database.
+func (s *Store) tables(ctx context.Context) ([]string, error) {
+	rows, err := s.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase()")
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return names, nil
+}
+
+// isException reports whether err is a ClickHouse exception with the code.
+func isException(err error, code int32) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == code
+}
+
+// Database returns the name of the store's database.
+func (s *Store) Database() string { return s.opts.Database }
+
+// Addr returns the host:port of the server.
+func (s *Store) Addr() string { return s.opts.Addr }
+
+// DropDatabase drops the store's database and everything in it. Tests use
+// it to clean up; the Store is unusable afterwards except for Close.
+func (s *Store) DropDatabase(ctx context.Context) error {
+	if err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS `"+s.opts.Database+"`"); err != nil {
+		return fmt.Errorf("drop database %s: %w", s.opts.Database, err)
+	}
+	return nil
+}
+
+// Close closes the connection pool. Calls in flight may fail.
+func (s *Store) Close() error {
+	if err := s.conn.Close(); err != nil {
+		return fmt.Errorf("close clickhouse connection to %s: %w", s.opts.Addr, err)
+	}
+	return nil
+}

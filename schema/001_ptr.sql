@@ -1,0 +1,21 @@
+-- ptr holds one row per (scan, ip, ptr): every PTR of an address with status
+-- ok, or the outcome of an address without a PTR to show (ptr = '', rname = '').
+-- rname is the PTR name with its labels reversed (net.ipip.security.scan-30);
+-- it leads the sort key so a suffix search is a primary-key range. rname is a
+-- function of ptr, so (scan, ip, ptr) is the row's identity: re-inserted rows
+-- collapse within the scan's partition (read with FINAL or LIMIT 1 BY).
+CREATE TABLE IF NOT EXISTS ptr
+(
+    scan        String,
+    rname       String,
+    ip          UInt32,
+    ptr         String,
+    status      Enum8('ok' = 1, 'nxdomain' = 2, 'nodata' = 3, 'servfail' = 4, 'refused' = 5, 'timeout' = 6),
+    ttl         UInt32,
+    fcrdns      Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5),
+    unit        String,
+    resolved_at DateTime
+)
+ENGINE = ReplacingMergeTree(resolved_at)
+PARTITION BY scan
+ORDER BY (rname, ip, scan)

@@ -1,0 +1,77 @@
+// Package schema holds ptrsweep's ClickHouse schema: numbered SQL files, each
+// one idempotent CREATE TABLE IF NOT EXISTS statement, embedded in the binary
+// and applied in file-name order at every start-up (see internal/store).
+//
+// The statements name tables without a database, so they apply to the
+// connection's database. They run on ClickHouse 18.16 as well as on current
+// releases: no IPv4 type, codecs, TTL, skipping indexes or LowCardinality.
+package schema
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// FS holds the schema's SQL files. It is read-only and safe for concurrent use.
+//
+//go:embed *.sql
+var FS embed.FS
+
+// Statement is one schema statement and the table it creates.
+type Statement struct {
+	// File is the SQL file the statement comes from, e.g. "001_ptr.sql".
+	File string
+	// Table is the name of the table the statement creates.
+	Table string
+	// SQL is the statement without comments and without a trailing semicolon.
+	SQL string
+}
+
+var createTable = regexp.MustCompile(`(?i)^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([A-Za-z0-9_]+)\b`)
+
+// Statements returns the schema's statements in the order they must be
+// applied. Every statement is a CREATE TABLE IF NOT EXISTS, so applying them
+// again is harmless.
+func Statements() ([]Statement, error) {
+	names, err := fs.Glob(FS, "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list schema files: %w", err)
+	}
+	sort.Strings(names)
+	var out []Statement
+	for _, name := range names {
+		b, err := FS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read schema file %s: %w", name, err)
+		}
+		sql := stripComments(string(b))
+		sql = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(sql), ";"))
+		if strings.Contains(sql, ";") {
+			return nil, fmt.Errorf("schema file %s: want exactly one statement", name)
+		}
+		m := createTable.FindStringSubmatch(sql)
+		if m == nil {
+			return nil, fmt.Errorf("schema file %s: want CREATE TABLE IF NOT EXISTS <name>", name)
+		}
+		out = append(out, Statement{File: name, Table: m[1], SQL: sql})
+	}
+	return out, nil
+}
+
+// stripComments removes whole-line "--" comments. The schema keeps comments on
+// lines of their own, so no string literal is ever cut.
+func stripComments(s string) string {
+	lines := strings.Split(s, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "--") {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return strings.Join(kept, "\n")
+}
