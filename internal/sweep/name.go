@@ -11,8 +11,10 @@ import (
 //   - no trailing dot; the root itself is "."
 //   - ASCII letters A–Z lower-cased; every other byte kept as it is
 //   - DNS presentation escaping as github.com/miekg/dns writes it (RFC 1035
-//     §5.1): a byte outside 0x21–0x7E as \DDD (a space is "\ "), and the
-//     characters . ( ) ; @ " \ $ ' escaped with a backslash when part of a label.
+//     §5.1): a space as "\ ", any other byte outside 0x21–0x7E as \DDD
+//     (decimal), and the characters . ( ) ; @ " ' \ inside a label escaped
+//     with a backslash. Knot and dig write a space as \032; the resolver
+//     normalises every answer to the form above.
 //
 // CanonicalName applies the first two rules to a name already in that
 // presentation form (as miekg/dns unpacks it).

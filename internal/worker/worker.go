@@ -63,6 +63,10 @@ type Config struct {
 	Name string
 	// Units is the number of units resolved at once (default 2).
 	Units int
+	// MaxHeld is the number of units a worker holds at most: being resolved
+	// or waiting for the store (default 8×Units). It bounds memory when the
+	// store is slow or down.
+	MaxHeld int
 	// BatchRows flushes the batcher when this many rows wait (default 50000).
 	BatchRows int
 	// FlushInterval flushes the batcher this long after its first pending
@@ -123,6 +127,8 @@ func New(cfg Config) (*Worker, error) {
 		}
 	}
 	def(&cfg.Units, 2)
+	def(&cfg.MaxHeld, 8*cfg.Units)
+	cfg.MaxHeld = max(cfg.MaxHeld, cfg.Units)
 	def(&cfg.BatchRows, 50000)
 	defd(&cfg.FlushInterval, 2*time.Second)
 	defd(&cfg.Heartbeat, 15*time.Second)
@@ -159,22 +165,38 @@ func (w *Worker) Run(ctx context.Context) error {
 	batchWG.Add(1)
 	go func() { defer batchWG.Done(); b.run() }()
 
-	// slots holds one token per unit being processed; only this loop
-	// acquires tokens, so after acquiring one, the free count is exact.
-	slots := make(chan struct{}, w.cfg.Units)
+	// Two kinds of token bound what a worker holds. resolving: one per unit
+	// being resolved (Units). held: one per unit fetched and not yet acked
+	// or handed back (MaxHeld), which includes units waiting for the store;
+	// when the store is down, held fills up and fetching stops. Only this
+	// loop acquires tokens, so once it holds one of each, the free counts
+	// are exact.
+	resolving := make(chan struct{}, w.cfg.Units)
+	held := make(chan struct{}, w.cfg.MaxHeld)
 	var units sync.WaitGroup
 	backoff := w.cfg.RetryBackoff
+	acquire := func(c chan struct{}) bool {
+		select {
+		case c <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 fetch:
 	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			break fetch
+		if !acquire(held) {
+			break
 		}
-		free := cap(slots) - len(slots) + 1
+		if !acquire(resolving) {
+			<-held
+			break
+		}
+		free := min(cap(resolving)-len(resolving), cap(held)-len(held)) + 1
 		ds, err := w.cfg.Queue.Fetch(ctx, free)
 		if err != nil || len(ds) == 0 {
-			<-slots
+			<-resolving
+			<-held
 			if ctx.Err() != nil {
 				break
 			}
@@ -186,14 +208,14 @@ fetch:
 				backoff = min(backoff*2, w.cfg.MaxBackoff)
 				continue
 			}
-			if w.cfg.ExitWhenIdle && len(slots) == 0 {
+			if w.cfg.ExitWhenIdle && len(held) == 0 {
 				idle, err := w.cfg.Queue.Idle(ctx)
 				if err != nil && ctx.Err() == nil {
 					w.log.Warn("check whether the queue is idle", "err", err)
 				}
-				if idle && len(slots) == 0 {
+				if idle && len(held) == 0 {
 					w.log.Info("queue is empty; exiting")
-					break
+					break fetch
 				}
 			}
 			continue
@@ -201,13 +223,14 @@ fetch:
 		backoff = w.cfg.RetryBackoff
 		for i, d := range ds {
 			if i > 0 {
-				slots <- struct{}{}
+				held <- struct{}{}
+				resolving <- struct{}{}
 			}
 			units.Add(1)
 			go func() {
 				defer units.Done()
-				defer func() { <-slots }()
-				w.process(ctx, resolveCtx, b, d)
+				defer func() { <-held }()
+				w.process(ctx, resolveCtx, b, d, func() { <-resolving })
 			}()
 		}
 	}
@@ -245,7 +268,11 @@ fetch:
 
 // process resolves one unit and hands its rows to the batcher; it returns
 // once the unit is acked, nakked or dead-lettered.
-func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Delivery) {
+//
+// resolved is called exactly once, when the unit no longer resolves.
+func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Delivery, resolved func()) {
+	var once sync.Once
+	defer once.Do(resolved)
 	u := d.Unit()
 	log := w.log.With("unit", u.ID(), "attempt", d.Attempt())
 	hbCtx, stopHB := context.WithCancel(resolveCtx)
@@ -278,6 +305,7 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 		rows = sweep.Rows(rows, u, r)
 		mu.Unlock()
 	})
+	once.Do(resolved)
 	if err == nil && rec.Counts.Addresses() != uint64(u.Addresses()) {
 		err = fmt.Errorf("resolver gave %d outcomes for %d addresses", rec.Counts.Addresses(), u.Addresses())
 	}

@@ -1,0 +1,45 @@
+# ptrsweep: the one entry point. `make demo` and `make test` are the README's two commands.
+GO      ?= go
+BIN     := bin
+LAB     ?= 127.0.0.2:53535
+SPACE   ?= 198.18.0.0/16
+export GOFLAGS := -buildvcs=false
+
+.PHONY: all build test test-short lint bench demo deps clickhouse clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+deps:
+	scripts/deps.sh
+	$(GO) mod download
+
+clickhouse:
+	scripts/clickhouse.sh
+
+# Every test, including the integration tests against embedded JetStream, the
+# real ClickHouse, the in-process DNS lab, and Knot + Unbound.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# One machine, end to end: ClickHouse, the DNS lab on $(LAB), a sweep of the
+# lab's space with in-process workers on embedded JetStream, and a suffix search.
+demo: deps build
+	scripts/demo.sh $(BIN) $(LAB) $(SPACE)
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
+	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+	"github.com/ptrsweep/ptrsweep/internal/plan"
+	"github.com/ptrsweep/ptrsweep/internal/resolve"
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// planFlags are the flags that plan a scan (sweep and publish).
+type planFlags struct {
+	cidrs, exclude, excludeFile, scan string
+	allowReserved, confirm            bool
+	unitPrefix                        int
+}
+
+func (p *planFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.cidrs, "cidr", "", "IPv4 CIDRs or addresses to sweep, comma-separated (required)")
+	fs.StringVar(&p.exclude, "exclude", "", "CIDRs to leave out, comma-separated")
+	fs.StringVar(&p.excludeFile, "exclude-file", "", "file of CIDRs to leave out, one per line, # comments")
+	fs.BoolVar(&p.allowReserved, "allow-reserved", false, "do not exclude the IANA special-purpose ranges (private, loopback, documentation, benchmarking…)")
+	fs.IntVar(&p.unitPrefix, "unit-prefix", 24, "prefix length of a work unit (8–32)")
+	fs.StringVar(&p.scan, "scan", "", "scan name, [a-z0-9_-] (default: generated and printed)")
+	fs.BoolVar(&p.confirm, "confirm", false, "forward-confirm every PTR name (FCrDNS: confirmed, mismatch, no_address, error)")
+}
+
+func (p *planFlags) plan(stderr io.Writer) (*plan.Plan, error) {
+	if p.cidrs == "" {
+		return nil, cli.Usagef("--cidr is required (e.g. --cidr 198.51.100.0/22)")
+	}
+	cidrs, err := cidr.ParseList(p.cidrs)
+	if err != nil {
+		return nil, cli.Usagef("--cidr: %v", err)
+	}
+	var excl []netip.Prefix
+	if p.exclude != "" {
+		if excl, err = cidr.ParseList(p.exclude); err != nil {
+			return nil, cli.Usagef("--exclude: %v", err)
+		}
+	}
+	if p.excludeFile != "" {
+		f, err := os.Open(p.excludeFile)
+		if err != nil {
+			return nil, cli.Usagef("--exclude-file: %v", err)
+		}
+		more, err := cidr.ParseFile(f, p.excludeFile)
+		f.Close()
+		if err != nil {
+			return nil, cli.Usagef("--exclude-file: %v", err)
+		}
+		excl = append(excl, more...)
+	}
+	name := p.scan
+	if name == "" {
+		name = plan.GenerateScanName(time.Now().UTC())
+	}
+	pl, err := plan.New(plan.Request{Scan: name, CIDRs: cidrs, Exclude: excl, AllowReserved: p.allowReserved,
+		UnitPrefix: p.unitPrefix, Options: sweep.Options{Confirm: p.confirm}})
+	if err != nil {
+		return nil, cli.UsageError{Err: err}
+	}
+	if p.scan == "" {
+		fmt.Fprintf(stderr, "scan name: %s\n", name)
+	}
+	return pl, nil
+}
+
+// connFlags are the connection flags.
+type connFlags struct {
+	nats, clickhouse string
+	ackWait          time.Duration
+	maxDeliver       int
+}
+
+func (c *connFlags) register(fs *flag.FlagSet, natsHelp string) {
+	fs.StringVar(&c.nats, "nats", cli.Env(cli.EnvNATS, ""), natsHelp+" (env "+cli.EnvNATS+")")
+	fs.StringVar(&c.clickhouse, "clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+}
+
+func (c *connFlags) registerQueue(fs *flag.FlagSet) {
+	fs.DurationVar(&c.ackWait, "ack-wait", 60*time.Second, "how long a delivered unit may go without a heartbeat before it is redelivered")
+	fs.IntVar(&c.maxDeliver, "max-deliver", 5, "deliveries of a unit before it is dead-lettered")
+}
+
+func (c *connFlags) conn() (coordinator.Conn, error) {
+	if _, err := store.ParseDSN(c.clickhouse); err != nil {
+		return coordinator.Conn{}, cli.Usagef("--clickhouse: %v", err)
+	}
+	if c.maxDeliver < 0 || c.ackWait < 0 {
+		return coordinator.Conn{}, cli.Usagef("--ack-wait and --max-deliver must not be negative")
+	}
+	return coordinator.Conn{NATS: c.nats, ClickHouse: c.clickhouse, AckWait: c.ackWait, MaxDeliver: c.maxDeliver}, nil
+}
+
+// resolverFlags configure the resolver.
+type resolverFlags struct {
+	resolvers string
+	qps       float64
+	timeout   time.Duration
+	retries   int
+}
+
+func (r *resolverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.resolvers, "resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
+	fs.Float64Var(&r.qps, "qps", 20000, "hard limit on DNS queries per second, retries included (0 = unlimited)")
+	fs.DurationVar(&r.timeout, "timeout", time.Second, "timeout of one DNS query try")
+	fs.IntVar(&r.retries, "retries", 2, "extra tries of a query, each on the next resolver")
+}
+
+func (r *resolverFlags) config() (resolve.Config, error) {
+	var servers []string
+	var err error
+	if r.resolvers != "" {
+		if servers, err = resolve.ParseServers(r.resolvers); err != nil {
+			return resolve.Config{}, cli.Usagef("--resolvers: %v", err)
+		}
+	} else if servers, err = resolve.SystemServers("/etc/resolv.conf"); err != nil {
+		return resolve.Config{}, cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
+	}
+	if r.qps < 0 {
+		return resolve.Config{}, cli.Usagef("--qps %v: must be 0 (unlimited) or more", r.qps)
+	}
+	if r.timeout <= 0 || r.retries < 0 {
+		return resolve.Config{}, cli.Usagef("--timeout must be positive and --retries not negative")
+	}
+	retries := r.retries
+	if retries == 0 {
+		retries = -1 // resolve.Config: 0 means its default, negative means none
+	}
+	return resolve.Config{Servers: servers, QPS: r.qps, Timeout: r.timeout, Retries: retries}, nil
+}
+
+func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	var pf planFlags
+	var cf connFlags
+	var rf resolverFlags
+	pf.register(fs)
+	cf.register(fs, "NATS URL of an external JetStream server (default: an embedded server)")
+	cf.registerQueue(fs)
+	rf.register(fs)
+	workers := fs.Int("workers", 4, "workers to run in-process")
+	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
+	flush := fs.Duration("flush-interval", 2*time.Second, "longest wait before a partial batch is inserted")
+	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "coordinator sweep --cidr CIDR[,…] [flags]")
+		}
+		return err
+	}
+	if *workers < 1 {
+		return cli.Usagef("--workers %d: want at least 1", *workers)
+	}
+	conn, err := cf.conn()
+	if err != nil {
+		return err
+	}
+	rc, err := rf.config()
+	if err != nil {
+		return err
+	}
+	log, err := cli.Logger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	pl, err := pf.plan(stderr)
+	if err != nil {
+		return err
+	}
+	cfg := coordinator.SweepConfig{Conn: conn, Plan: pl, Workers: *workers, Resolve: rc, Progress: stderr,
+		Terminal: isTerminal(stderr), Logger: log}
+	cfg.Worker.BatchRows, cfg.Worker.FlushInterval = *batchRows, *flush
+	cfg.Worker.Heartbeat = max(conn.AckWait/4, time.Second)
+	sum, err := coordinator.Sweep(ctx, cfg)
+	if sum.Scan != "" && (err == nil || errors.Is(err, coordinator.ErrUnitsFailed)) {
+		sum.Print(stdout)
+	}
+	return err
+}
+
+func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
+	var pf planFlags
+	var cf connFlags
+	pf.register(fs)
+	cf.register(fs, "NATS URL of the JetStream server (required)")
+	cf.registerQueue(fs)
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "coordinator publish --cidr CIDR[,…] --nats URL [flags]")
+		}
+		return err
+	}
+	if cf.nats == "" {
+		return cli.Usagef("--nats is required: publish sends units to an external JetStream server (use 'coordinator sweep' for one machine)")
+	}
+	conn, err := cf.conn()
+	if err != nil {
+		return err
+	}
+	pl, err := pf.plan(stderr)
+	if err != nil {
+		return err
+	}
+	return coordinator.Publish(ctx, conn, pl, stdout)
+}
+
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	var cf connFlags
+	cf.register(fs, "NATS URL, to show the queue as well (optional)")
+	scan := fs.String("scan", "", "scan name (required)")
+	watch := fs.Bool("watch", false, "reprint the status until the scan completes")
+	wait := fs.Bool("wait", false, "block until the scan completes: exit 0 if every unit is done, 1 if some failed")
+	interval := fs.Duration("interval", 2*time.Second, "refresh interval for --watch and --wait")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "coordinator status --scan NAME [--watch | --wait]")
+		}
+		return err
+	}
+	if *scan == "" {
+		return cli.Usagef("--scan is required")
+	}
+	if *watch && *wait {
+		return cli.Usagef("--watch and --wait exclude each other")
+	}
+	conn, err := cf.conn()
+	if err != nil {
+		return err
+	}
+	return coordinator.Status(ctx, coordinator.StatusConfig{Conn: conn, Scan: *scan, Watch: *watch, Wait: *wait, Interval: *interval}, stdout)
+}
+
+func cmdRetry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("retry", flag.ContinueOnError)
+	var cf connFlags
+	cf.register(fs, "NATS URL of the JetStream server (required)")
+	scan := fs.String("scan", "", "scan name (required)")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "coordinator retry --scan NAME --nats URL")
+		}
+		return err
+	}
+	if *scan == "" || cf.nats == "" {
+		return cli.Usagef("--scan and --nats are required")
+	}
+	conn, err := cf.conn()
+	if err != nil {
+		return err
+	}
+	return coordinator.Retry(ctx, conn, *scan, stdout)
+}
+
+func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	var cf connFlags
+	fs.StringVar(&cf.clickhouse, "clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	suffix := fs.String("suffix", "", "domain suffix, matched on whole labels (required)")
+	scan := fs.String("scan", "", "only this scan (default: every scan)")
+	format := fs.String("format", "table", "output: ips, table, csv or json")
+	group := fs.String("group", "", "group results: netblock (per-/24 counts and merged CIDRs)")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "coordinator search --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]")
+		}
+		return err
+	}
+	if *suffix == "" {
+		return cli.Usagef("--suffix is required (e.g. --suffix security.ipip.net)")
+	}
+	switch *format {
+	case "ips", "table", "csv", "json":
+	default:
+		return cli.Usagef("--format %q: want ips, table, csv or json", *format)
+	}
+	if *group != "" && *group != "netblock" {
+		return cli.Usagef("--group %q: want netblock", *group)
+	}
+	if _, err := cf.conn(); err != nil {
+		return err
+	}
+	return coordinator.Search(ctx, coordinator.SearchConfig{ClickHouse: cf.clickhouse, Suffix: *suffix, Scan: *scan, Format: *format, Group: *group}, stdout)
+}
+
+func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	var cf connFlags
+	fs.StringVar(&cf.clickhouse, "clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	scan := fs.String("scan", "", "scan name (required)")
+	format := fs.String("format", "jsonl", "output: jsonl or sonar")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "coordinator export --scan NAME [--format jsonl|sonar]")
+		}
+		return err
+	}
+	if *scan == "" {
+		return cli.Usagef("--scan is required")
+	}
+	if *format != "jsonl" && *format != "sonar" {
+		return cli.Usagef("--format %q: want jsonl or sonar", *format)
+	}
+	if _, err := cf.conn(); err != nil {
+		return err
+	}
+	return coordinator.Export(ctx, cf.clickhouse, *scan, *format, stdout)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,64 @@
+// Command coordinator plans ptrsweep scans, publishes their units to NATS
+// JetStream, runs one-machine sweeps, and reads results back from ClickHouse.
+//
+//	coordinator sweep   --cidr 198.51.100.0/22 [flags]   plan, run workers in-process, wait, summarise
+//	coordinator publish --cidr … --nats URL              plan and publish a scan, then exit
+//	coordinator status  --scan NAME [--watch | --wait]   units done/pending/failed, rows, rate, ETA
+//	coordinator retry   --scan NAME --nats URL           queue a scan's failed units again
+//	coordinator search  --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]
+//	coordinator export  --scan NAME [--format jsonl|sonar]
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/ptrsweep/ptrsweep/internal/cli"
+)
+
+func main() {
+	ctx, cancel := cli.SignalContext(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	cancel()
+	os.Exit(code)
+}
+
+const usage = `usage: coordinator COMMAND [flags]
+
+commands:
+  sweep    plan a scan, run workers in-process against an embedded (or --nats) JetStream, wait, summarise
+  publish  plan a scan and publish its units to --nats, then exit
+  status   show a scan's units done/pending/failed, rows, rate and ETA (--watch, --wait)
+  retry    queue a scan's failed (dead-lettered) units again
+  search   find stored PTRs by domain suffix
+  export   write every stored row of a scan (jsonl or sonar)
+
+Run 'coordinator COMMAND -h' for the flags of a command.
+Environment: PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE, PTRSWEEP_RESOLVERS stand in for
+--nats, --clickhouse and --resolvers.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		io.WriteString(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"sweep": cmdSweep, "publish": cmdPublish, "status": cmdStatus, "retry": cmdRetry,
+		"search": cmdSearch, "export": cmdExport,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search or export)", args[0]))
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	if err != nil && cli.ExitCode(err) != 0 {
+		cli.Report(stderr, "coordinator "+args[0], err)
+	}
+	return cli.ExitCode(err)
+}

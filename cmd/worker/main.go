@@ -1,0 +1,131 @@
+// Command worker pulls ptrsweep work units from NATS JetStream, resolves the
+// PTR record of every address, and stores the rows in ClickHouse.
+//
+//	worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]
+//
+// SIGINT or SIGTERM stops fetching, lets in-flight units finish (or naks
+// them after --grace), stores and acks what was resolved, and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/resolve"
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/worker"
+)
+
+func main() {
+	ctx, cancel := cli.SignalContext(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	cancel()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := runWorker(ctx, args, stderr)
+	if err != nil && cli.ExitCode(err) != 0 {
+		cli.Report(stderr, "worker", err)
+	}
+	return cli.ExitCode(err)
+}
+
+func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	natsURL := fs.String("nats", cli.Env(cli.EnvNATS, ""), "NATS URL of the JetStream server (required; env "+cli.EnvNATS+")")
+	dsn := fs.String("clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	resolvers := fs.String("resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
+	qps := fs.Float64("qps", 20000, "hard limit on this worker's DNS queries per second, retries included (0 = unlimited)")
+	timeout := fs.Duration("timeout", time.Second, "timeout of one DNS query try")
+	retries := fs.Int("retries", 2, "extra tries of a query, each on the next resolver")
+	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
+	units := fs.Int("units", 2, "units resolved at once")
+	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
+	flush := fs.Duration("flush-interval", 2*time.Second, "longest wait before a partial batch is inserted")
+	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM, how long in-flight units may finish before they are handed back")
+	ackWait := fs.Duration("ack-wait", 60*time.Second, "consumer AckWait, when this worker creates the queue")
+	maxDeliver := fs.Int("max-deliver", 5, "consumer MaxDeliver, when this worker creates the queue")
+	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := cli.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cli.PrintUsage(stderr, fs, "worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]")
+		}
+		return err
+	}
+	if *natsURL == "" {
+		return cli.Usagef("--nats is required (or set %s)", cli.EnvNATS)
+	}
+	if _, err := store.ParseDSN(*dsn); err != nil {
+		return cli.Usagef("--clickhouse: %v", err)
+	}
+	var servers []string
+	var err error
+	if *resolvers != "" {
+		if servers, err = resolve.ParseServers(*resolvers); err != nil {
+			return cli.Usagef("--resolvers: %v", err)
+		}
+	} else if servers, err = resolve.SystemServers("/etc/resolv.conf"); err != nil {
+		return cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
+	}
+	if *qps < 0 || *timeout <= 0 || *retries < 0 || *units < 1 {
+		return cli.Usagef("--qps must be ≥ 0, --timeout positive, --retries ≥ 0, --units ≥ 1")
+	}
+	log, err := cli.Logger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	st, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	q, err := queue.Connect(ctx, queue.Config{URL: *natsURL, Name: "ptrsweep-worker", AckWait: *ackWait, MaxDeliver: *maxDeliver})
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	if *retries == 0 {
+		*retries = -1 // resolve.Config: 0 means its default, negative means none
+	}
+	res, err := resolve.New(resolve.Config{Servers: servers, QPS: *qps, Timeout: *timeout, Retries: *retries})
+	if err != nil {
+		return cli.UsageError{Err: err}
+	}
+	w, err := worker.New(worker.Config{Queue: worker.JetStream(q), Store: st, Resolver: res, Name: *name,
+		Units: *units, BatchRows: *batchRows, FlushInterval: *flush, Grace: *grace,
+		Heartbeat: max(*ackWait/4, time.Second), ExitWhenIdle: *exitIdle, Logger: log})
+	if err != nil {
+		return err
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := worker.WatchDead(watchCtx, q, st, log); err != nil && watchCtx.Err() == nil {
+			log.Error("dead-letter watcher stopped", "err", err)
+		}
+	}()
+	log.Info("worker started", "resolvers", len(servers), "qps", *qps)
+	err = w.Run(ctx)
+	stopWatch()
+	wg.Wait()
+	s := w.Stats()
+	log.Info("worker stopped", "units_acked", s.UnitsAcked.Load(), "units_nakked", s.UnitsNakked.Load(),
+		"units_dead", s.UnitsDead.Load(), "rows", s.Rows.Load())
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
+}
