@@ -2,6 +2,10 @@
 // PTR record of every address, and stores the rows in ClickHouse.
 //
 //	worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]
+//	worker resolve [--resolvers …] [--qps N] [--confirm] [--prune=false] < addresses
+//
+// worker resolve is the resolution engine alone: addresses or CIDRs on
+// stdin, JSONL rows on stdout.
 //
 // SIGINT or SIGTERM stops fetching, lets in-flight units finish (or naks
 // them after --grace), stores and acks what was resolved, and exits 0.
@@ -18,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -26,17 +31,48 @@ import (
 
 func main() {
 	ctx, cancel := cli.SignalContext(context.Background())
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	cancel()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := runWorker(ctx, args, stderr)
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	prog := "worker"
+	var err error
+	if len(args) > 0 && args[0] == "resolve" {
+		prog = "worker resolve"
+		err = runResolve(ctx, args[1:], stdin, stdout, stderr)
+	} else {
+		err = runWorker(ctx, args, stderr)
+	}
 	if err != nil && cli.ExitCode(err) != 0 {
-		cli.Report(stderr, "worker", err)
+		cli.Report(stderr, prog, err)
 	}
 	return cli.ExitCode(err)
+}
+
+// parseResolvers returns the --resolvers list, or /etc/resolv.conf's.
+func parseResolvers(list string) ([]string, error) {
+	if list != "" {
+		servers, err := resolve.ParseServers(list)
+		if err != nil {
+			return nil, cli.Usagef("--resolvers: %v", err)
+		}
+		return servers, nil
+	}
+	servers, err := resolve.SystemServers("/etc/resolv.conf")
+	if err != nil {
+		return nil, cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
+	}
+	return servers, nil
+}
+
+// validScan checks a --scan name.
+func validScan(name string) error {
+	if err := plan.ValidateScanName(name); err != nil {
+		return cli.Usagef("--scan: %v", err)
+	}
+	return nil
 }
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
@@ -68,14 +104,9 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := store.ParseDSN(*dsn); err != nil {
 		return cli.Usagef("--clickhouse: %v", err)
 	}
-	var servers []string
-	var err error
-	if *resolvers != "" {
-		if servers, err = resolve.ParseServers(*resolvers); err != nil {
-			return cli.Usagef("--resolvers: %v", err)
-		}
-	} else if servers, err = resolve.SystemServers("/etc/resolv.conf"); err != nil {
-		return cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
+	servers, err := parseResolvers(*resolvers)
+	if err != nil {
+		return err
 	}
 	if *qps < 0 || *timeout <= 0 || *retries < 0 || *units < 1 {
 		return cli.Usagef("--qps must be ≥ 0, --timeout positive, --retries ≥ 0, --units ≥ 1")
