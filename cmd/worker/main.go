@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
@@ -67,6 +68,23 @@ func parseResolvers(list string) ([]string, error) {
 	return servers, nil
 }
 
+// readExcludeFile reads an --exclude-file ("" gives an empty set).
+func readExcludeFile(path string) (cidr.Set, error) {
+	if path == "" {
+		return cidr.Set{}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return cidr.Set{}, cli.Usagef("--exclude-file: %v", err)
+	}
+	defer f.Close()
+	ps, err := cidr.ParseFile(f, path)
+	if err != nil {
+		return cidr.Set{}, cli.Usagef("--exclude-file: %v", err)
+	}
+	return cidr.NewSet(ps...), nil
+}
+
 // validScan checks a --scan name.
 func validScan(name string) error {
 	if err := plan.ValidateScanName(name); err != nil {
@@ -91,6 +109,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	ackWait := fs.Duration("ack-wait", 60*time.Second, "consumer AckWait, when this worker creates the queue")
 	maxDeliver := fs.Int("max-deliver", 5, "consumer MaxDeliver, when this worker creates the queue")
 	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
+	excludeFile := fs.String("exclude-file", "", "this worker's blocklist: CIDRs, one per line; units overlapping it are refused")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,6 +134,10 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	exclude, err := readExcludeFile(*excludeFile)
+	if err != nil {
+		return err
+	}
 
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
@@ -135,7 +158,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	w, err := worker.New(worker.Config{Queue: worker.JetStream(q), Store: st, Resolver: res, Name: *name,
 		Units: *units, BatchRows: *batchRows, FlushInterval: *flush, Grace: *grace,
-		Heartbeat: max(*ackWait/4, time.Second), ExitWhenIdle: *exitIdle, Logger: log})
+		Heartbeat: max(*ackWait/4, time.Second), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude})
 	if err != nil {
 		return err
 	}

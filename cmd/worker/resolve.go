@@ -32,6 +32,8 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	scan := fs.String("scan", "", "scan name written in every row")
 	inflight := fs.Int("concurrency", 0, "addresses resolved at once (0 = the resolver's default)")
 	units := fs.Int("units", 64, "input blocks (a /24 or an address) resolved at once")
+	allowReserved := fs.Bool("allow-reserved", false, "accept input in the IANA special-purpose ranges (private, loopback, documentation, benchmarking…)")
+	excludeFile := fs.String("exclude-file", "", "blocklist: CIDRs, one per line; input overlapping it is refused")
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			cli.PrintUsage(stderr, fs, "worker resolve [--resolvers …] [--qps N] [--confirm] [--prune=false] < addresses")
@@ -52,6 +54,13 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if *retries == 0 {
 		*retries = -1
+	}
+	refused, err := readExcludeFile(*excludeFile)
+	if err != nil {
+		return err
+	}
+	if !*allowReserved {
+		refused = refused.Union(cidr.ReservedSet())
 	}
 	res, err := resolve.New(resolve.Config{Servers: servers, QPS: *qps, Timeout: *timeout, Retries: *retries, Concurrency: *inflight})
 	if err != nil {
@@ -96,7 +105,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			rerrMu.Unlock()
 		}
 	}
-	inputErr := readBlocks(ctx, stdin, func(p sweep.Unit) {
+	inputErr := readBlocks(ctx, stdin, refused, func(p sweep.Unit) {
 		slots <- struct{}{}
 		wg.Add(1)
 		p.Scan, p.Options = *scan, opts
@@ -122,9 +131,11 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 }
 
 // readBlocks parses stdin (addresses or CIDRs, one per line, # comments)
-// and hands out blocks of at most a /24. A bad line stops the input with a
-// usage error naming it; blocks already handed out are still resolved.
-func readBlocks(ctx context.Context, r io.Reader, block func(sweep.Unit)) error {
+// and hands out blocks of at most a /24. A bad line, or one that overlaps
+// refused (reserved ranges unless --allow-reserved, and --exclude-file),
+// stops the input with a usage error naming it; blocks already handed out
+// are still resolved.
+func readBlocks(ctx context.Context, r io.Reader, refused cidr.Set, block func(sweep.Unit)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	n := 0
@@ -137,6 +148,11 @@ func readBlocks(ctx context.Context, r io.Reader, block func(sweep.Unit)) error 
 		ps, err := cidr.ParseList(line)
 		if err != nil {
 			return cli.Usagef("stdin:%d: %v", n, err)
+		}
+		for _, p := range ps {
+			if in := cidr.NewSet(p).Intersect(refused); !in.Empty() {
+				return cli.Usagef("stdin:%d: %s overlaps reserved or excluded ranges (%s); pass --allow-reserved for special-purpose space", n, p, in)
+			}
 		}
 		for _, p := range ps {
 			for sub := range cidr.Subnets(p, max(24, p.Bits())) {

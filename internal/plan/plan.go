@@ -88,6 +88,8 @@ func New(req Request) (*Plan, error) {
 	}
 	req.CIDRs = append([]netip.Prefix(nil), req.CIDRs...)
 	req.Exclude = append([]netip.Prefix(nil), req.Exclude...)
+	// Units carry the permission, so workers can refuse reserved space.
+	req.Options.AllowReserved = req.AllowReserved
 
 	requested := cidr.NewSet(req.CIDRs...)
 	target := requested.Subtract(cidr.NewSet(req.Exclude...))

@@ -98,9 +98,10 @@ func TestCoverage(t *testing.T) {
 			}
 			seen := map[netip.Addr]int{}
 			i := 0
+			wantOpts := sweep.Options{Confirm: true, AllowReserved: tt.allowReserved}
 			for u := range p.All() {
-				if u.Seq != i || u.Total != p.Len() || u.Scan != "cover" || u.Options != req.Options {
-					t.Errorf("%s: unit %d = %+v, want Seq %d, Total %d, Scan cover, Options %+v", tt.cidrs, i, u, i, p.Len(), req.Options)
+				if u.Seq != i || u.Total != p.Len() || u.Scan != "cover" || u.Options != wantOpts {
+					t.Errorf("%s: unit %d = %+v, want Seq %d, Total %d, Scan cover, Options %+v", tt.cidrs, i, u, i, p.Len(), wantOpts)
 				}
 				if u.Prefix.Bits() < unit || u.Prefix != u.Prefix.Masked() {
 					t.Errorf("%s at /%d: unit %d is %s, want a canonical prefix of /%d or longer", tt.cidrs, unit, i, u.Prefix, unit)

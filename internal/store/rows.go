@@ -150,8 +150,56 @@ func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) er
 		"max_bytes_before_external_sort": exportSortBytes,
 	}))
 	query := "SELECT " + rowColumns + " FROM ptr FINAL WHERE scan = ? ORDER BY ip, ptr"
-	if err := s.stream(ctx, query, []any{scan}, emit); err != nil {
+	f := &oneOutcome{emit: emit}
+	if err := s.stream(ctx, query, []any{scan}, f.add); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
+	}
+	if err := f.flush(); err != nil {
+		return fmt.Errorf("export scan %s: %w", scan, err)
+	}
+	return nil
+}
+
+// oneOutcome passes on one outcome per address. Rows of a unit that was
+// stored but not acked (its worker died) are stored again on redelivery;
+// identical rows collapse, but if the address's answer changed in between
+// (a timeout, then an answer), both outcomes are stored. An address with
+// PTRs shows its PTRs; otherwise the most recent of its outcomes. Rows must
+// arrive grouped by address.
+type oneOutcome struct {
+	emit  func(sweep.Row) error
+	ip    netip.Addr
+	ok    []sweep.Row
+	other *sweep.Row
+}
+
+func (f *oneOutcome) add(r sweep.Row) error {
+	if r.IP != f.ip {
+		if err := f.flush(); err != nil {
+			return err
+		}
+		f.ip = r.IP
+	}
+	if r.Status == sweep.StatusOK {
+		f.ok = append(f.ok, r)
+	} else if f.other == nil || r.ResolvedAt.After(f.other.ResolvedAt) {
+		f.other = &r
+	}
+	return nil
+}
+
+func (f *oneOutcome) flush() error {
+	defer func() { f.ok, f.other = f.ok[:0], nil }()
+	if len(f.ok) > 0 {
+		for _, r := range f.ok {
+			if err := f.emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if f.other != nil {
+		return f.emit(*f.other)
 	}
 	return nil
 }

@@ -513,3 +513,34 @@ func TestInsertRowsConcurrent(t *testing.T) {
 		t.Error("Export rows are not ordered by ip")
 	}
 }
+
+// TestExportOneOutcomePerAddress checks that rows of two deliveries of a
+// unit whose answers changed in between give one outcome per address: the
+// PTRs if any delivery found them, else the latest outcome.
+func TestExportOneOutcomePerAddress(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	first, second := t0, t0.Add(time.Minute)
+	row := func(ip, ptr string, st sweep.Status, at time.Time) sweep.Row {
+		return sweep.Row{Scan: "s", Unit: "10.0.0.0/24", IP: netip.MustParseAddr(ip), PTR: ptr, Status: st, ResolvedAt: at}
+	}
+	in := []sweep.Row{
+		row("10.0.0.1", "", sweep.StatusTimeout, first), row("10.0.0.1", "a.example", sweep.StatusOK, second),
+		row("10.0.0.2", "b.example", sweep.StatusOK, first), row("10.0.0.2", "", sweep.StatusServFail, second),
+		row("10.0.0.3", "", sweep.StatusTimeout, first), row("10.0.0.3", "", sweep.StatusServFail, second),
+		row("10.0.0.4", "", sweep.StatusNoData, first),
+	}
+	if err := s.InsertRows(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, func(emit func(sweep.Row) error) error { return s.Export(ctx, "s", emit) })
+	want := []sweep.Row{in[1], in[2], in[5], in[6]}
+	if len(got) != len(want) {
+		t.Fatalf("Export = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].IP != want[i].IP || got[i].PTR != want[i].PTR || got[i].Status != want[i].Status {
+			t.Errorf("Export[%d] = %s %q %s, want %s %q %s", i, got[i].IP, got[i].PTR, got[i].Status, want[i].IP, want[i].PTR, want[i].Status)
+		}
+	}
+}

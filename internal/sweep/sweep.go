@@ -16,6 +16,10 @@ type Options struct {
 	Confirm bool `json:"confirm,omitempty"`
 	// NoPrune turns off empty-zone pruning (RFC 8020) for the scan.
 	NoPrune bool `json:"no_prune,omitempty"`
+	// AllowReserved is set when the scan was planned with --allow-reserved:
+	// without it, a worker refuses a unit that overlaps the IANA
+	// special-purpose ranges.
+	AllowReserved bool `json:"allow_reserved,omitempty"`
 }
 
 // Unit is one work unit: a CIDR block of one scan. Units are values; they are

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -93,6 +94,11 @@ type Config struct {
 	Logger *slog.Logger
 	// OnUnit, if set, is called after a unit is acked (for progress output).
 	OnUnit func(sweep.UnitRecord)
+	// Exclude is the worker's own blocklist: a unit that overlaps it is
+	// refused (dead-lettered at once, never resolved). Units overlapping the
+	// IANA special-purpose ranges are refused too unless their scan was
+	// planned with --allow-reserved.
+	Exclude cidr.Set
 }
 
 // Worker runs the worker loop. Create it with New and run it once with Run.
@@ -295,6 +301,11 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 	}()
 	defer func() { stopHB(); hbWG.Wait() }()
 
+	if err := w.refuse(u); err != nil {
+		once.Do(resolved)
+		w.deadLetter(runCtx, d, log, err)
+		return
+	}
 	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitDone,
 		Worker: w.cfg.Name, Attempt: d.Attempt(), StartedAt: time.Now().UTC()}
 	var rows []sweep.Row
@@ -349,18 +360,7 @@ func (w *Worker) fail(runCtx, resolveCtx context.Context, d Delivery, log *slog.
 	}
 	if d.LastAttempt() {
 		log.Error("unit failed on its last delivery; moving it to the dead-letter stream", "err", err)
-		if derr := w.cfg.Queue.DeadLetter(ctx, d, err.Error()); derr != nil {
-			log.Error("dead-letter unit", "err", derr)
-			return
-		}
-		u := d.Unit()
-		now := time.Now().UTC()
-		rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
-			Worker: w.cfg.Name, Attempt: d.Attempt(), Error: err.Error(), StartedAt: now, FinishedAt: now}
-		if serr := w.cfg.Store.InsertUnits(ctx, []sweep.UnitRecord{rec}); serr != nil {
-			log.Warn("record failed unit", "err", serr)
-		}
-		w.stats.UnitsDead.Add(1)
+		w.deadLetter(runCtx, d, log, err)
 		return
 	}
 	delay := time.Duration(d.Attempt()) * time.Second
@@ -369,6 +369,38 @@ func (w *Worker) fail(runCtx, resolveCtx context.Context, d Delivery, log *slog.
 		log.Warn("nak unit", "err", nerr)
 	}
 	w.stats.UnitsNakked.Add(1)
+}
+
+// refuse returns why a unit must not be resolved here, or nil.
+func (w *Worker) refuse(u sweep.Unit) error {
+	unit := cidr.NewSet(u.Prefix)
+	if !u.Options.AllowReserved {
+		if in := unit.Intersect(cidr.ReservedSet()); !in.Empty() {
+			return fmt.Errorf("unit %s overlaps reserved ranges (%s) and its scan was not planned with --allow-reserved; refused", u.Prefix, in)
+		}
+	}
+	if in := unit.Intersect(w.cfg.Exclude); !in.Empty() {
+		return fmt.Errorf("unit %s overlaps this worker's --exclude ranges (%s); refused", u.Prefix, in)
+	}
+	return nil
+}
+
+// deadLetter moves a unit to the dead-letter stream and records it failed.
+func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger, reason error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+	defer cancel()
+	if err := w.cfg.Queue.DeadLetter(ctx, d, reason.Error()); err != nil {
+		log.Error("dead-letter unit", "err", err)
+		return
+	}
+	u := d.Unit()
+	now := time.Now().UTC()
+	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
+		Worker: w.cfg.Name, Attempt: d.Attempt(), Error: reason.Error(), StartedAt: now, FinishedAt: now}
+	if err := w.cfg.Store.InsertUnits(ctx, []sweep.UnitRecord{rec}); err != nil {
+		log.Warn("record failed unit", "err", err)
+	}
+	w.stats.UnitsDead.Add(1)
 }
 
 // sleep waits for d or ctx; it reports whether the full wait happened.

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -306,4 +308,73 @@ func (b blockingResolver) Resolve(ctx context.Context, _ sweep.Unit, _ func(swee
 	close(b.started)
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// TestRefusesReservedAndExcluded checks that a unit in reserved space (its
+// scan not planned with --allow-reserved) or in the worker's blocklist is
+// dead-lettered without a single lookup, and recorded as failed.
+func TestRefusesReservedAndExcluded(t *testing.T) {
+	mk := func(p string, allow bool) *fakeDelivery {
+		return &fakeDelivery{u: sweep.Unit{Scan: "t", Prefix: netip.MustParsePrefix(p), Options: sweep.Options{AllowReserved: allow}}, attempt: 1}
+	}
+	reserved, allowed, excluded, fine := mk("192.168.1.0/24", false), mk("192.168.2.0/24", true), mk("8.8.8.0/24", false), mk("8.8.4.0/24", false)
+	q := &fakeQueue{todo: []*fakeDelivery{reserved, allowed, excluded, fine}}
+	var failed []string
+	var mu sync.Mutex
+	st := fakeStore{
+		insertRows: func(context.Context, []sweep.Row) error { return nil },
+		insertUnits: func(_ context.Context, recs []sweep.UnitRecord) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range recs {
+				if r.State == sweep.UnitFailed {
+					failed = append(failed, r.Unit)
+				}
+			}
+			return nil
+		},
+	}
+	res := &countingResolver{}
+	w, err := New(Config{Queue: q, Store: st, Resolver: res, ExitWhenIdle: true, Logger: quiet, FlushInterval: 10 * time.Millisecond,
+		Exclude: cidr.NewSet(netip.MustParsePrefix("8.8.8.8/32"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(failed)
+	if want := []string{"192.168.1.0/24", "8.8.8.0/24"}; !slices.Equal(failed, want) {
+		t.Errorf("failed units = %v, want %v", failed, want)
+	}
+	if len(q.dead) != 2 {
+		t.Errorf("dead-lettered %v, want the two refused units", q.dead)
+	}
+	if got := res.units(); !slices.Equal(got, []string{"192.168.2.0/24", "8.8.4.0/24"}) {
+		t.Errorf("resolved units = %v, want only the allowed ones", got)
+	}
+	if !allowed.acked || !fine.acked || reserved.acked || excluded.acked {
+		t.Errorf("acked: allowed=%v fine=%v reserved=%v excluded=%v", allowed.acked, fine.acked, reserved.acked, excluded.acked)
+	}
+}
+
+// countingResolver records which units it was asked to resolve.
+type countingResolver struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (c *countingResolver) Resolve(ctx context.Context, u sweep.Unit, emit func(sweep.Result)) error {
+	c.mu.Lock()
+	c.seen = append(c.seen, u.Prefix.String())
+	c.mu.Unlock()
+	return fakeResolver{}.Resolve(ctx, u, emit)
+}
+
+func (c *countingResolver) units() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := slices.Clone(c.seen)
+	slices.Sort(s)
+	return s
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/plan"
+	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+func runCmd(stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"--clickhouse", "clickhouse://127.0.0.1:1/x"}, "--nats is required"},
+		{"", []string{"--nats", "nats://127.0.0.1:1", "--clickhouse", "http://x"}, "--clickhouse"},
+		{"", []string{"--nats", "nats://127.0.0.1:1", "--resolvers", "nonsense"}, "--resolvers"},
+		{"", []string{"--nats", "nats://127.0.0.1:1", "--exclude-file", "/nonexistent"}, "--exclude-file"},
+		{"", []string{"--nats", "nats://127.0.0.1:1", "--units", "0", "--resolvers", "127.0.0.1"}, "--units"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--bogus"}, "bogus"},
+		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "stdin:1"},
+		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "stdin:2: 10.1.2.0/24 overlaps reserved"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCmd(tt.stdin, tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("worker %q: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+		if !strings.HasPrefix(tt.args[0], "resolve") && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("worker %q: stderr has several lines: %q", tt.args, stderr)
+		}
+	}
+}
+
+func startLab(t *testing.T) (*lab.Lab, string) {
+	t.Helper()
+	l, err := lab.New(lab.DefaultSpace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := lab.Start(context.Background(), l, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return l, srv.Addr()
+}
+
+// TestResolveCommand runs the engine alone over a few lab /24s and checks
+// every output row against the lab's truth.
+func TestResolveCommand(t *testing.T) {
+	l, addr := startLab(t)
+	in := "198.18.0.0/24\n198.18.3.0/24 # multi\n198.18.4.0/23\n198.18.10.7\n198.18.11.0/26\n"
+	code, out, stderr := runCmd(in, "resolve", "--resolvers", addr, "--allow-reserved", "--confirm", "--qps", "0", "--scan", "cli")
+	if code != 0 {
+		t.Fatalf("worker resolve: exit %d: %s", code, stderr)
+	}
+	want := map[string]bool{}
+	var blocks []netip.Prefix
+	for _, s := range []string{"198.18.0.0/24", "198.18.3.0/24", "198.18.4.0/23", "198.18.10.7/32", "198.18.11.0/26"} {
+		blocks = append(blocks, netip.MustParsePrefix(s))
+	}
+	for _, p := range blocks {
+		for a := p.Addr(); p.Contains(a); a = a.Next() {
+			for _, r := range sweep.Rows(nil, sweep.Unit{Scan: "cli"}, l.Expect(a).Result(a)) {
+				want[key(r.IP.String(), r.PTR, r.Status.String(), r.FCrDNS.String())] = true
+			}
+		}
+	}
+	got := map[string]bool{}
+	for _, ln := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct{ IP, PTR, Status, FCrDNS, Scan string }
+		if err := json.Unmarshal([]byte(ln), &r); err != nil {
+			t.Fatalf("row %q: %v", ln, err)
+		}
+		if r.Scan != "cli" {
+			t.Errorf("row %q: scan %q, want cli", ln, r.Scan)
+		}
+		k := key(r.IP, r.PTR, r.Status, r.FCrDNS)
+		if got[k] {
+			t.Errorf("duplicate row %s", k)
+		}
+		got[k] = true
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("missing row %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("extra row %s", k)
+		}
+	}
+	if !strings.Contains(stderr, "worker resolve: 1089 addresses") {
+		t.Errorf("summary line: %q", stderr)
+	}
+}
+
+func key(fields ...string) string { return strings.Join(fields, " ") }
+
+// TestWorkerCommand runs the distributed path: a scan published to a
+// JetStream server, the worker command with --exit-when-idle, then status.
+func TestWorkerCommand(t *testing.T) {
+	_, addr := startLab(t)
+	dsn := storetest.DSN(t)
+	emb, err := queue.StartEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	p, err := plan.New(plan.Request{Scan: "dist", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")}, AllowReserved: true, UnitPrefix: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := coordinator.Publish(ctx, coordinator.Conn{NATS: emb.URL(), ClickHouse: dsn}, p, &out); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd("", "--nats", emb.URL(), "--clickhouse", dsn, "--resolvers", addr, "--timeout", "300ms",
+		"--exit-when-idle", "--flush-interval", "50ms", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("worker: exit %d: %s", code, stderr)
+	}
+	out.Reset()
+	err = coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{NATS: emb.URL(), ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
+	if err != nil || !strings.Contains(out.String(), "4 done, 0 pending, 0 failed") || !strings.Contains(out.String(), "addresses: 1024 of 1024") {
+		t.Errorf("status after the worker exited: %v\n%s", err, out.String())
+	}
+}
