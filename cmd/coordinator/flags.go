@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -284,6 +285,9 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *suffix == "" {
 		return cli.Usagef("--suffix is required (e.g. --suffix security.ipip.net)")
+	}
+	if err := sweep.CheckName(strings.TrimPrefix(strings.TrimSpace(*suffix), ".")); err != nil {
+		return cli.Usagef("--suffix: %v", err)
 	}
 	switch *format {
 	case "ips", "table", "csv", "json":

@@ -104,3 +104,48 @@ func ReverseZone(p netip.Prefix) (string, error) {
 	}
 	return "", fmt.Errorf("reverse zone of %s: prefix length must be 8, 16 or 24", p)
 }
+
+// CheckName reports whether name is well-formed presentation text for
+// SplitLabels and ReverseLabels: every backslash escapes a byte or starts
+// a \DDD escape with DDD ≤ 255, no label is empty (except the root), and no
+// label is longer than 63 bytes on the wire.
+func CheckName(name string) error {
+	if name == "" || name == "." {
+		return nil
+	}
+	wire := 0
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '\\':
+			if i+1 >= len(name) {
+				return fmt.Errorf("name %q ends in a lone backslash (escape it as \\\\)", name)
+			}
+			if isDigit(name[i+1]) {
+				if i+3 >= len(name) || !isDigit(name[i+2]) || !isDigit(name[i+3]) {
+					return fmt.Errorf("name %q has a bad \\DDD escape (want three decimal digits)", name)
+				}
+				if v := int(name[i+1]-'0')*100 + int(name[i+2]-'0')*10 + int(name[i+3]-'0'); v > 255 {
+					return fmt.Errorf("name %q has \\%s, above \\255", name, name[i+1:i+4])
+				}
+				i += 3
+			} else {
+				i++
+			}
+			wire++
+		case c == '.':
+			if wire == 0 && !(i == len(name)-1 && i > 0) {
+				return fmt.Errorf("name %q has an empty label", name)
+			}
+			wire = 0
+			continue
+		default:
+			wire++
+		}
+		if wire > 63 {
+			return fmt.Errorf("name %q has a label longer than 63 bytes", name)
+		}
+	}
+	return nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
