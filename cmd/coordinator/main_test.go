@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
@@ -96,15 +96,7 @@ func TestUnreachable(t *testing.T) {
 // TestCommandLine runs the contract end to end through the command line:
 // sweep a part of the lab, then status, search in every format, export.
 func TestCommandLine(t *testing.T) {
-	l, err := lab.New(lab.DefaultSpace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(context.Background(), l, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	l, srv := labtest.Start(t)
 	dsn := storetest.DSN(t)
 	// 198.18.11.0/24 and 198.18.27.0/24 are fleet /24s, .0.0/24 dense, .9.0/24 nodata.
 	space := "198.18.0.0/24,198.18.9.0/24,198.18.11.0/24,198.18.27.0/24"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
@@ -49,16 +50,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func startLab(t *testing.T) (*lab.Lab, string) {
-	t.Helper()
-	l, err := lab.New(lab.DefaultSpace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(context.Background(), l, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	l, srv := labtest.Start(t)
 	return l, srv.Addr()
 }
 

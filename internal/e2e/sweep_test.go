@@ -11,6 +11,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/lab"
 	"github.com/ptrsweep/ptrsweep/internal/lab/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -19,19 +20,7 @@ import (
 )
 
 // startLab serves the default lab on a loopback address for the test.
-func startLab(t *testing.T) (*lab.Lab, *lab.Server) {
-	t.Helper()
-	l, err := lab.New(lab.DefaultSpace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(context.Background(), l, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return l, srv
-}
+func startLab(t *testing.T) (*lab.Lab, *lab.Server) { return labtest.Start(t) }
 
 func newPlan(t *testing.T, scan string, space netip.Prefix, unitPrefix int, confirm bool) *plan.Plan {
 	t.Helper()
