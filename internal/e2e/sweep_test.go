@@ -33,9 +33,10 @@ func newPlan(t *testing.T, scan string, space netip.Prefix, unitPrefix int, conf
 }
 
 // labResolver is the resolver configuration for the lab: short timeouts so
-// the silent /24s cost little.
+// the silent /24s cost little, and enough retries that a loaded machine
+// dropping a burst of packets still gets every answer.
 func labResolver(servers ...string) resolve.Config {
-	return resolve.Config{Servers: servers, Timeout: 250 * time.Millisecond, Retries: 1}
+	return resolve.Config{Servers: servers, Timeout: 500 * time.Millisecond, Retries: 3}
 }
 
 // TestSweepLabSlash16 sweeps the lab's whole /16 (every class: sparse and
@@ -149,7 +150,7 @@ func TestSweepViaUnboundAndKnot(t *testing.T) {
 		Conn:    coordinator.Conn{ClickHouse: dsn},
 		Plan:    newPlan(t, "unbound", l.Space(), 24, true),
 		Workers: 2,
-		Resolve: resolve.Config{Servers: []string{unbound.Addr()}, Timeout: 2 * time.Second, Retries: 2},
+		Resolve: resolve.Config{Servers: []string{unbound.Addr()}, Timeout: 2 * time.Second, Retries: 3, Concurrency: 64},
 		Worker:  worker.Config{FlushInterval: 200 * time.Millisecond},
 	})
 	if err != nil {

@@ -230,7 +230,10 @@ func StartUnbound(ctx context.Context, dir, stubAddr string, zones []string) (*P
 		"use-syslog: no", `logfile: ""`, "verbosity: 0", "num-threads: 1",
 		`module-config: "iterator"`, "do-not-query-localhost: no", "do-ip6: no", "do-ip4: yes",
 		"access-control: 127.0.0.0/8 allow", "qname-minimisation: no", "prefetch: no",
-		"outgoing-range: 256", "so-reuseport: no", "infra-host-ttl: 60",
+		"outgoing-range: 2048", "num-queries-per-thread: 1024", "so-reuseport: no", "infra-host-ttl: 60",
+		// Under load the authoritative server may answer late; keep asking
+		// it instead of declaring it down and answering SERVFAIL for a while.
+		"infra-keep-probing: yes",
 		// Give up on the dead servers of the failing /24s within a second or
 		// two, and answer SERVFAIL instead of dropping the client's query.
 		"infra-cache-max-rtt: 500", "discard-timeout: 0",
