@@ -15,10 +15,10 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
-	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -82,14 +82,15 @@ func (p *planFlags) plan(stderr io.Writer) (*plan.Plan, error) {
 
 // connFlags are the connection flags.
 type connFlags struct {
-	nats, clickhouse string
-	ackWait          time.Duration
-	maxDeliver       int
+	nats       connflags.NATS
+	ch         connflags.ClickHouse
+	ackWait    time.Duration
+	maxDeliver int
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, natsHelp string) {
-	fs.StringVar(&c.nats, "nats", cli.Env(cli.EnvNATS, ""), natsHelp+" (env "+cli.EnvNATS+")")
-	fs.StringVar(&c.clickhouse, "clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	c.nats.Register(fs, natsHelp)
+	c.ch.Register(fs)
 }
 
 func (c *connFlags) registerQueue(fs *flag.FlagSet) {
@@ -98,13 +99,15 @@ func (c *connFlags) registerQueue(fs *flag.FlagSet) {
 }
 
 func (c *connFlags) conn() (coordinator.Conn, error) {
-	if _, err := store.ParseDSN(c.clickhouse); err != nil {
-		return coordinator.Conn{}, cli.Usagef("--clickhouse: %v", err)
+	dsn, err := c.ch.DSN()
+	if err != nil {
+		return coordinator.Conn{}, err
 	}
-	if c.maxDeliver < 0 || c.ackWait < 0 {
-		return coordinator.Conn{}, cli.Usagef("--ack-wait and --max-deliver must not be negative")
+	qc, err := c.nats.Config("ptrsweep-coordinator", c.ackWait, c.maxDeliver)
+	if err != nil {
+		return coordinator.Conn{}, err
 	}
-	return coordinator.Conn{NATS: c.nats, ClickHouse: c.clickhouse, AckWait: c.ackWait, MaxDeliver: c.maxDeliver}, nil
+	return coordinator.Conn{NATS: qc.URL, NATSAuth: qc.Auth, ClickHouse: dsn, AckWait: c.ackWait, MaxDeliver: c.maxDeliver}, nil
 }
 
 // resolverFlags configure the resolver.
@@ -207,7 +210,7 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return err
 	}
-	if cf.nats == "" {
+	if cf.nats.URL() == "" {
 		return cli.Usagef("--nats is required: publish sends units to an external JetStream server (use 'coordinator sweep' for one machine)")
 	}
 	conn, err := cf.conn()
@@ -259,7 +262,7 @@ func cmdRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if *scan == "" || cf.nats == "" {
+	if *scan == "" || cf.nats.URL() == "" {
 		return cli.Usagef("--scan and --nats are required")
 	}
 	conn, err := cf.conn()
@@ -271,8 +274,8 @@ func cmdRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	var cf connFlags
-	fs.StringVar(&cf.clickhouse, "clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	var ch connflags.ClickHouse
+	ch.Register(fs)
 	suffix := fs.String("suffix", "", "domain suffix, matched on whole labels (required)")
 	scan := fs.String("scan", "", "only this scan (default: every scan)")
 	format := fs.String("format", "table", "output: ips, table, csv or json")
@@ -297,16 +300,17 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *group != "" && *group != "netblock" {
 		return cli.Usagef("--group %q: want netblock", *group)
 	}
-	if _, err := cf.conn(); err != nil {
+	dsn, err := ch.DSN()
+	if err != nil {
 		return err
 	}
-	return coordinator.Search(ctx, coordinator.SearchConfig{ClickHouse: cf.clickhouse, Suffix: *suffix, Scan: *scan, Format: *format, Group: *group}, stdout)
+	return coordinator.Search(ctx, coordinator.SearchConfig{ClickHouse: dsn, Suffix: *suffix, Scan: *scan, Format: *format, Group: *group}, stdout)
 }
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	var cf connFlags
-	fs.StringVar(&cf.clickhouse, "clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	var ch connflags.ClickHouse
+	ch.Register(fs)
 	scan := fs.String("scan", "", "scan name (required)")
 	format := fs.String("format", "jsonl", "output: jsonl or sonar")
 	if err := cli.Parse(fs, args); err != nil {
@@ -321,10 +325,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "jsonl" && *format != "sonar" {
 		return cli.Usagef("--format %q: want jsonl or sonar", *format)
 	}
-	if _, err := cf.conn(); err != nil {
+	dsn, err := ch.DSN()
+	if err != nil {
 		return err
 	}
-	return coordinator.Export(ctx, cf.clickhouse, *scan, *format, stdout)
+	return coordinator.Export(ctx, dsn, *scan, *format, stdout)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
@@ -95,8 +96,10 @@ func validScan(name string) error {
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	natsURL := fs.String("nats", cli.Env(cli.EnvNATS, ""), "NATS URL of the JetStream server (required; env "+cli.EnvNATS+")")
-	dsn := fs.String("clickhouse", cli.Env(cli.EnvClickHouse, cli.DefaultClickHouse), "ClickHouse DSN (env "+cli.EnvClickHouse+")")
+	var nf connflags.NATS
+	nf.Register(fs, "NATS URL of the JetStream server (required)")
+	var chf connflags.ClickHouse
+	chf.Register(fs)
 	resolvers := fs.String("resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
 	qps := fs.Float64("qps", 20000, "hard limit on this worker's DNS queries per second, retries included (0 = unlimited)")
 	timeout := fs.Duration("timeout", time.Second, "timeout of one DNS query try")
@@ -117,11 +120,16 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return err
 	}
-	if *natsURL == "" {
+	if nf.URL() == "" {
 		return cli.Usagef("--nats is required (or set %s)", cli.EnvNATS)
 	}
-	if _, err := store.ParseDSN(*dsn); err != nil {
-		return cli.Usagef("--clickhouse: %v", err)
+	dsn, err := chf.DSN()
+	if err != nil {
+		return err
+	}
+	qc, err := nf.Config("ptrsweep-worker", *ackWait, *maxDeliver)
+	if err != nil {
+		return err
 	}
 	servers, err := parseResolvers(*resolvers)
 	if err != nil {
@@ -139,12 +147,12 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	st, err := store.Open(ctx, *dsn)
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	q, err := queue.Connect(ctx, queue.Config{URL: *natsURL, Name: "ptrsweep-worker", AckWait: *ackWait, MaxDeliver: *maxDeliver})
+	q, err := queue.Connect(ctx, qc)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func Publish(ctx context.Context, conn Conn, p *plan.Plan, out io.Writer) error 
 		return err
 	}
 	defer st.Close()
-	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver})
+	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Auth: conn.NATSAuth, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func Status(ctx context.Context, cfg StatusConfig, out io.Writer) error {
 	defer st.Close()
 	var q *queue.Queue
 	if cfg.NATS != "" {
-		q, err = queue.Connect(ctx, queue.Config{URL: cfg.NATS, Name: "ptrsweep-status"})
+		q, err = queue.Connect(ctx, queue.Config{URL: cfg.NATS, Auth: cfg.NATSAuth, Name: "ptrsweep-status"})
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func printReport(w io.Writer, r Report) {
 
 // Retry moves the dead-lettered units of a scan back to the work queue.
 func Retry(ctx context.Context, conn Conn, scan string, out io.Writer) error {
-	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver})
+	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Auth: conn.NATSAuth, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver})
 	if err != nil {
 		return err
 	}

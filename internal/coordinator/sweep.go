@@ -25,6 +25,8 @@ import (
 type Conn struct {
 	// NATS is the NATS URL; empty means an embedded JetStream server (sweep only).
 	NATS string
+	// NATSAuth holds the NATS credentials and TLS settings (external servers only).
+	NATSAuth queue.Auth
 	// ClickHouse is the ClickHouse DSN.
 	ClickHouse string
 	// AckWait and MaxDeliver tune the work queue's consumer (0 = defaults).
@@ -112,8 +114,9 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 	}
 	defer st.Close()
 
-	natsURL := cfg.NATS
+	natsURL, auth := cfg.NATS, cfg.NATSAuth
 	if natsURL == "" {
+		auth = queue.Auth{} // the embedded server takes no credentials
 		dir, err := os.MkdirTemp("", "ptrsweep-nats-")
 		if err != nil {
 			return Summary{}, fmt.Errorf("embedded nats: %w", err)
@@ -127,7 +130,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 		natsURL = emb.URL()
 		log.Debug("embedded JetStream server started", "url", natsURL)
 	}
-	qcfg := queue.Config{URL: natsURL, Name: "ptrsweep-coordinator", AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver}
+	qcfg := queue.Config{URL: natsURL, Auth: auth, Name: "ptrsweep-coordinator", AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver}
 	q, err := queue.Connect(ctx, qcfg)
 	if err != nil {
 		return Summary{}, err
@@ -171,7 +174,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 	}()
 
 	for i := range cfg.Workers {
-		wq, err := queue.Connect(ctx, queue.Config{URL: natsURL, Name: fmt.Sprintf("ptrsweep-worker-%d", i), AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver})
+		wq, err := queue.Connect(ctx, queue.Config{URL: natsURL, Auth: auth, Name: fmt.Sprintf("ptrsweep-worker-%d", i), AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver})
 		if err != nil {
 			return Summary{}, err
 		}

@@ -20,6 +20,13 @@ type Embedded struct {
 // StartEmbedded starts an in-process NATS server with JetStream storing its
 // data under dir, and waits until it accepts connections.
 func StartEmbedded(dir string) (*Embedded, error) {
+	return StartEmbeddedWith(dir, nil)
+}
+
+// StartEmbeddedWith is StartEmbedded with configure (if not nil) applied to
+// the server options before the server starts: tests use it to require
+// authentication or TLS.
+func StartEmbeddedWith(dir string, configure func(*server.Options)) (*Embedded, error) {
 	opts := &server.Options{
 		ServerName: "ptrsweep-embedded",
 		Host:       "127.0.0.1",
@@ -30,6 +37,9 @@ func StartEmbedded(dir string) (*Embedded, error) {
 		NoSigs:     true,
 		// The HTTP monitor stays off: one machine needs no /jsz.
 		HTTPPort: 0,
+	}
+	if configure != nil {
+		configure(opts)
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

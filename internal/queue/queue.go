@@ -76,8 +76,11 @@ const (
 // every process of a deployment should use the same values.
 type Config struct {
 	// URL is the NATS server URL (nats://host:port, comma-separated for a
-	// cluster). It may hold credentials; they never appear in errors.
+	// cluster; tls://host:port for TLS). It may hold credentials; they
+	// never appear in errors.
 	URL string
+	// Auth holds credentials and TLS settings; see Auth.
+	Auth Auth
 	// Name is the client connection name, e.g. "ptrsweep-worker-host-123".
 	Name string
 	// AckWait is how long a delivered unit may go without Ack or InProgress
@@ -154,17 +157,22 @@ func Connect(ctx context.Context, cfg Config) (*Queue, error) {
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
-				logger.Warn("nats disconnected", "err", redactErr(err, cfg.URL))
+				logger.Warn("nats disconnected", "err", redactErr(err, cfg.secrets()))
 			}
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) { logger.Info("nats reconnected") }),
 	}
+	authOpts, err := cfg.Auth.options()
+	if err != nil {
+		return nil, redactErr(err, cfg.secrets())
+	}
+	opts = append(opts, authOpts...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, &UnreachableError{URL: RedactURL(cfg.URL), Err: redactErr(err, cfg.URL)}
+		return nil, &UnreachableError{URL: RedactURL(cfg.URL), Err: redactErr(err, cfg.secrets())}
 	}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(4*publishWindow),
@@ -266,7 +274,7 @@ func (q *Queue) Close() error {
 	}
 	<-q.closed
 	if err := q.nc.LastError(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-		return fmt.Errorf("close nats connection: %w", redactErr(err, q.cfg.URL))
+		return fmt.Errorf("close nats connection: %w", redactErr(err, q.cfg.secrets()))
 	}
 	return nil
 }
@@ -278,9 +286,10 @@ type UnreachableError struct {
 	Err error
 }
 
-// Error names the URL, the cause and what to start.
+// Error names the URL, the cause and what to do: start the server, or fix
+// the credentials or TLS settings.
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("nats at %s is unreachable (%v): start nats-server -js, or omit --nats to use the embedded server", e.URL, e.Err)
+	return fmt.Sprintf("nats at %s is unreachable (%v): %s", e.URL, e.Err, hint(e.Err))
 }
 
 // Is reports whether target is ErrUnreachable.
@@ -311,18 +320,18 @@ func RedactURL(urls string) string {
 	return strings.Join(parts, ",")
 }
 
-// secrets returns the user infos of urls, to be scrubbed from error texts.
-func secrets(urls string) []string {
+// urlSecrets returns the user infos of urls, to be scrubbed from error texts.
+func urlSecrets(urls string) []string {
 	var out []string
 	for _, p := range strings.Split(urls, ",") {
 		u, err := url.Parse(strings.TrimSpace(p))
 		if err != nil || u.User == nil {
 			continue
 		}
-		if pw, ok := u.User.Password(); ok && len(pw) >= 3 {
+		if pw, ok := u.User.Password(); ok && len(pw) >= minSecretLen {
 			out = append(out, pw)
 		}
-		if n := u.User.Username(); len(n) >= 3 {
+		if n := u.User.Username(); len(n) >= minSecretLen {
 			out = append(out, n)
 		}
 	}
@@ -338,14 +347,14 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redactErr returns err with every credential of urls removed from its text.
-func redactErr(err error, urls string) error {
+// redactErr returns err with every one of secrets removed from its text.
+func redactErr(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	changed := false
-	for _, s := range secrets(urls) {
+	for _, s := range secrets {
 		if strings.Contains(msg, s) {
 			msg = strings.ReplaceAll(msg, s, "redacted")
 			changed = true

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseDSN(t *testing.T) {
+	t.Setenv(EnvPassword, "")
 	tests := []struct {
 		dsn     string
 		want    Options
@@ -30,6 +31,14 @@ func TestParseDSN(t *testing.T) {
 			want: Options{Addr: "h:1", Database: "db", User: "default", DialTimeout: 2 * time.Second, ReadTimeout: time.Minute, Compress: true, MaxOpenConns: 3}},
 		{dsn: "clickhouse://h?compress=false",
 			want: Options{Addr: "h:9000", Database: "ptrsweep", User: "default"}},
+		{dsn: "clickhouse://h/db?secure=true",
+			want: Options{Addr: "h:9440", Database: "db", User: "default", Secure: true}},
+		{dsn: "clickhouse://h:9000/db?secure=true",
+			want: Options{Addr: "h:9000", Database: "db", User: "default", Secure: true}},
+		{dsn: "clickhouse://[::1]/db?skip_verify=true",
+			want: Options{Addr: "[::1]:9440", Database: "db", User: "default", Secure: true, SkipVerify: true}},
+		{dsn: "clickhouse://h/db?secure=false&skip_verify=false",
+			want: Options{Addr: "h:9000", Database: "db", User: "default"}},
 
 		{dsn: "", wantErr: "must start with clickhouse://"},
 		{dsn: "tcp://127.0.0.1:9000", wantErr: "must start with clickhouse://"},
@@ -49,6 +58,17 @@ func TestParseDSN(t *testing.T) {
 		{dsn: "clickhouse://h/db/extra", wantErr: `database name "db/extra"`},
 		{dsn: "clickhouse://h/db`; DROP", wantErr: "database name"},
 		{dsn: "clickhouse://h/db?timeout=1s", wantErr: `unknown parameter "timeout"`},
+		{dsn: "clickhouse://h/db?password=hunter2", wantErr: `unknown parameter "password"`},
+		{dsn: "clickhouse://h/db?secure=yes", wantErr: `secure="yes": want true or false`},
+		{dsn: "clickhouse://h/db?skip_verify=1x", wantErr: `skip_verify="1x"`},
+		{dsn: "clickhouse://h/db?secure=false&skip_verify=true", wantErr: "secure=false contradicts"},
+		{dsn: "clickhouse://h/db?ca=", wantErr: "ca: want a file name"},
+		{dsn: "clickhouse://h/db?password_file=", wantErr: "password_file: want a file name"},
+		{dsn: "clickhouse://h/db?cert=c.pem", wantErr: "cert and key come together"},
+		{dsn: "clickhouse://h/db?key=k.pem", wantErr: "cert and key come together"},
+		{dsn: "clickhouse://h/db?ca=/nonexistent/ca.pem", wantErr: "ca: open /nonexistent/ca.pem"},
+		{dsn: "clickhouse://h/db?password_file=/nonexistent/pw", wantErr: "password_file: open /nonexistent/pw"},
+		{dsn: "clickhouse://u:hunter2@h/db?ca=/nonexistent/ca.pem", wantErr: "ca: open /nonexistent/ca.pem"},
 		{dsn: "clickhouse://h/db?dial_timeout=10", wantErr: "positive duration"},
 		{dsn: "clickhouse://h/db?compress=yes", wantErr: "true or false"},
 		{dsn: "clickhouse://h/db?max_open_conns=0", wantErr: "max_open_conns"},
@@ -106,6 +126,9 @@ func TestOptionsStringMasksPassword(t *testing.T) {
 // not depend on the password: errors for the same DSN with another password
 // are identical, so no part of a password can leak into a message.
 func FuzzParseDSN(f *testing.F) {
+	f.Setenv(EnvPassword, "")
+	f.Add("u", "hunter2", "h/db?password_file=/nonexistent&ca=/nonexistent")
+	f.Add("u", "hunter2", "h/db?secure=true&skip_verify=true&cert=x")
 	f.Add("u", "hunter2", "127.0.0.1:9000/db")
 	f.Add("", "", "h:bad/db?x=1")
 	f.Add("u", "p@ss/w?rd#", "[::1]:0/db")
@@ -116,6 +139,11 @@ func FuzzParseDSN(f *testing.F) {
 		_, _ = ParseDSN(user)
 		_, _ = ParseDSN("clickhouse://" + rest)
 
+		if pass == "" {
+			// An empty password is no password: password_file and the
+			// environment count, so errors may differ.
+			pass = "p"
+		}
 		dsn := func(p string) string {
 			return "clickhouse://" + url.UserPassword(user, p).String() + "@" + rest
 		}

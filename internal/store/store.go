@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -86,6 +87,11 @@ func connect(ctx context.Context, o Options, database string) (driver.Conn, erro
 	if o.Compress {
 		co.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 	}
+	tlsCfg, err := o.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	co.TLS = tlsCfg
 	conn, err := clickhouse.Open(co)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse at %s: %w", o.Addr, err)
@@ -99,7 +105,7 @@ func connect(ctx context.Context, o Options, database string) (driver.Conn, erro
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("connect to clickhouse at %s: %w", o.Addr, ctxErr)
 		}
-		return nil, &unreachableError{addr: o.Addr, err: err}
+		return nil, &unreachableError{addr: o.Addr, err: err, secure: o.Secure}
 	}
 	return conn, nil
 }
@@ -107,11 +113,18 @@ func connect(ctx context.Context, o Options, database string) (driver.Conn, erro
 // unreachableError reports a server that could not be reached. It matches
 // ErrUnreachable and unwraps to the dial error.
 type unreachableError struct {
-	addr string
-	err  error
+	addr   string
+	err    error
+	secure bool
 }
 
 func (e *unreachableError) Error() string {
+	if msg := e.err.Error(); strings.Contains(msg, "tls: ") || strings.Contains(msg, "x509: ") {
+		return fmt.Sprintf("clickhouse at %s: TLS failed (%v): check secure, ca, cert and key in the DSN", e.addr, e.err)
+	}
+	if e.secure {
+		return fmt.Sprintf("clickhouse at %s is unreachable over TLS (%v): is its tcp_port_secure (default 9440) enabled? start ClickHouse or point --clickhouse / PTRSWEEP_CLICKHOUSE at a running server", e.addr, e.err)
+	}
 	return fmt.Sprintf("clickhouse at %s is unreachable (%v): start ClickHouse (make clickhouse) or point --clickhouse / PTRSWEEP_CLICKHOUSE at a running server", e.addr, e.err)
 }
 

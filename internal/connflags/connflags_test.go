@@ -1,0 +1,246 @@
+package connflags
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/store"
+)
+
+// allEnv lists every variable the package reads; each test clears them.
+var allEnv = []string{cli.EnvNATS, cli.EnvClickHouse, EnvNATSCreds, EnvNATSNKey, EnvNATSUser, EnvNATSPassword,
+	EnvNATSPasswordFile, EnvNATSToken, EnvNATSTokenFile, EnvNATSCA, EnvNATSCert, EnvNATSKey, EnvClickHousePassword}
+
+func setEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	for _, k := range allEnv {
+		t.Setenv(k, env[k])
+	}
+}
+
+// parse registers both flag groups on a fresh flag set and parses args.
+func parse(t *testing.T, args ...string) (*NATS, *ClickHouse) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	var n NATS
+	var c ClickHouse
+	n.Register(fs, "NATS URL")
+	c.Register(fs)
+	if err := cli.Parse(fs, args); err != nil {
+		t.Fatalf("parse %q: %v", args, err)
+	}
+	return &n, &c
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// selfSigned writes a self-signed certificate and its key; the certificate
+// serves as CA file and as client certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile = writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyFile = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	return certFile, keyFile
+}
+
+func TestNATSConfig(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := writeFile(t, dir, "pw", "file-pass\n")
+	pwFile2 := writeFile(t, dir, "pw2", "env-file-pass\n")
+	tokFile := writeFile(t, dir, "tok", "file-token\r\n")
+	creds := writeFile(t, dir, "user.creds", "creds\n")
+	cert, key := selfSigned(t, dir)
+	const url = "nats://127.0.0.1:4222"
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want queue.Config
+	}{
+		{"nothing", nil, nil, queue.Config{}},
+		{"url from env", map[string]string{cli.EnvNATS: url}, nil, queue.Config{URL: url}},
+		{"flag beats env", map[string]string{cli.EnvNATS: "nats://10.0.0.1:4222"}, []string{"--nats", url}, queue.Config{URL: url}},
+		{"auth env ignored without url", map[string]string{EnvNATSUser: "u", EnvNATSPassword: "env-pass"}, nil, queue.Config{}},
+		{"user and password from env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPassword: "env-pass"}, nil,
+			queue.Config{URL: url, Auth: queue.Auth{User: "u", Password: "env-pass"}}},
+		{"password file beats password env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPassword: "env-pass"},
+			[]string{"--nats-password-file", pwFile}, queue.Config{URL: url, Auth: queue.Auth{User: "u", Password: "file-pass"}}},
+		{"password file from env", map[string]string{cli.EnvNATS: url, EnvNATSPasswordFile: pwFile2}, []string{"--nats-user", "flag-user"},
+			queue.Config{URL: url, Auth: queue.Auth{User: "flag-user", Password: "env-file-pass"}}},
+		{"password file flag beats its env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPasswordFile: pwFile2},
+			[]string{"--nats-password-file", pwFile}, queue.Config{URL: url, Auth: queue.Auth{User: "u", Password: "file-pass"}}},
+		{"token from env", map[string]string{cli.EnvNATS: url, EnvNATSToken: "env-token"}, nil,
+			queue.Config{URL: url, Auth: queue.Auth{Token: "env-token"}}},
+		{"token file beats token env", map[string]string{cli.EnvNATS: url, EnvNATSToken: "env-token"}, []string{"--nats-token-file", tokFile},
+			queue.Config{URL: url, Auth: queue.Auth{Token: "file-token"}}},
+		{"creds from env", map[string]string{cli.EnvNATS: url, EnvNATSCreds: creds}, nil,
+			queue.Config{URL: url, Auth: queue.Auth{CredsFile: creds}}},
+		{"tls from env and flags", map[string]string{cli.EnvNATS: url, EnvNATSCA: cert, EnvNATSCert: "/nonexistent"},
+			[]string{"--nats-cert", cert, "--nats-key", key}, queue.Config{URL: url, Auth: queue.Auth{CAFile: cert, CertFile: cert, KeyFile: key}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			n, _ := parse(t, tt.args...)
+			got, err := n.Config("test", time.Minute, 3)
+			if err != nil {
+				t.Fatalf("Config: %v", err)
+			}
+			want := tt.want
+			want.Name, want.AckWait, want.MaxDeliver = "test", time.Minute, 3
+			if got != want {
+				t.Errorf("Config() = %+v, want %+v", got, want)
+			}
+			if n.URL() != want.URL {
+				t.Errorf("URL() = %q, want %q", n.URL(), want.URL)
+			}
+		})
+	}
+}
+
+func TestNATSConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := writeFile(t, dir, "empty", "\n")
+	garbage := writeFile(t, dir, "garbage.pem", "Sekrit-in-a-file\n")
+	missing := filepath.Join(dir, "missing")
+	const url = "nats://Sekrit-user:Sekrit-pass@127.0.0.1:4222"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+	}{
+		{"password without user", map[string]string{cli.EnvNATS: url, EnvNATSPassword: "Sekrit-1"}, nil, "needs a user name"},
+		{"user and token", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSToken: "Sekrit-2"}, nil, "exclude each other"},
+		{"token and creds", map[string]string{cli.EnvNATS: url, EnvNATSToken: "Sekrit-3"}, []string{"--nats-creds", garbage},
+			"give one (from --nats-creds, " + EnvNATSToken + ")"},
+		{"missing password file", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u"}, []string{"--nats-password-file", missing},
+			"--nats-password-file: open " + missing},
+		{"missing password file from env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPasswordFile: missing}, nil,
+			EnvNATSPasswordFile + ": open " + missing},
+		{"empty token file", map[string]string{cli.EnvNATS: url}, []string{"--nats-token-file", empty}, "--nats-token-file: " + empty + " is empty"},
+		{"missing creds", map[string]string{cli.EnvNATS: url}, []string{"--nats-creds", missing}, "open " + missing},
+		{"garbage CA", map[string]string{cli.EnvNATS: url, EnvNATSCA: garbage}, nil, "nats CA file " + garbage + ": no PEM certificate in it (from " + EnvNATSCA + ")"},
+		{"cert without key", map[string]string{cli.EnvNATS: url}, []string{"--nats-cert", garbage}, "needs its key"},
+		{"auth flag without url", nil, []string{"--nats-ca", garbage}, "--nats-ca needs --nats"},
+		{"password flag without url", map[string]string{EnvNATSPassword: "Sekrit-4"}, []string{"--nats-password-file", garbage}, "--nats-password-file needs --nats"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			n, _ := parse(t, tt.args...)
+			_, err := n.Config("test", time.Minute, 3)
+			if err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Config() error = %v, want a usage error containing %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "Sekrit") {
+				t.Errorf("Config() error %q shows a secret", err)
+			}
+		})
+	}
+	setEnv(t, nil)
+	n, _ := parse(t)
+	if _, err := n.Config("test", -time.Second, 3); cli.ExitCode(err) != 2 {
+		t.Errorf("Config with a negative ack wait: error %v, want a usage error", err)
+	}
+}
+
+func TestClickHouseDSN(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	const good = "clickhouse://reader@10.0.0.9:9000/db"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{"default", nil, nil, cli.DefaultClickHouse, ""},
+		{"env", map[string]string{cli.EnvClickHouse: good}, nil, good, ""},
+		{"flag beats env", map[string]string{cli.EnvClickHouse: "clickhouse://other/db"}, []string{"--clickhouse", good}, good, ""},
+		{"bad flag", nil, []string{"--clickhouse", "clickhouse://u:Sekrit@h:0/db"}, "", `--clickhouse: invalid ClickHouse DSN: port "0"`},
+		{"bad env", map[string]string{cli.EnvClickHouse: "http://u:Sekrit@h/db"}, nil, "", cli.EnvClickHouse + ": invalid ClickHouse DSN: must start"},
+		{"bad password file", nil, []string{"--clickhouse", "clickhouse://u@h/db?password_file=" + missing}, "", "--clickhouse: invalid ClickHouse DSN: password_file: open " + missing},
+		{"bad CA", map[string]string{EnvClickHousePassword: "Sekrit"}, []string{"--clickhouse", "clickhouse://u@h/db?ca=" + missing}, "", "ca: open " + missing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			_, c := parse(t, tt.args...)
+			got, err := c.DSN()
+			if tt.wantErr != "" {
+				if err == nil || cli.ExitCode(err) != 2 || !errors.Is(err, store.ErrInvalidDSN) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("DSN() error = %v, want a usage error wrapping ErrInvalidDSN containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "Sekrit") {
+					t.Errorf("DSN() error %q shows the password", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("DSN() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoSecretFlags checks that no flag takes a password or token itself:
+// process titles are visible to every user.
+func TestNoSecretFlags(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	var n NATS
+	var c ClickHouse
+	n.Register(fs, "NATS URL")
+	c.Register(fs)
+	count := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		count++
+		if (strings.Contains(f.Name, "password") || strings.Contains(f.Name, "token") || strings.Contains(f.Name, "secret")) &&
+			!strings.HasSuffix(f.Name, "-file") {
+			t.Errorf("flag --%s takes a secret on the command line; read it from a file or the environment", f.Name)
+		}
+		if !strings.Contains(f.Usage, "(env PTRSWEEP_") {
+			t.Errorf("flag --%s: usage %q does not name its environment variable", f.Name, f.Usage)
+		}
+	})
+	if count != 10 {
+		t.Errorf("registered %d flags, want 10", count)
+	}
+}
