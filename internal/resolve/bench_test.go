@@ -8,31 +8,65 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
-// BenchmarkResolve20 resolves a /20 (4096 addresses) against a local
-// miekg/dns server; the server's CPU is part of the cost, on the same cores.
-func BenchmarkResolve20(b *testing.B) {
+// BenchmarkEngine resolves a /20 (4096 addresses, no pruning) against a
+// local miekg/dns server with the default adaptive window; the server's
+// CPU is part of the cost, on the same cores.
+func BenchmarkEngine(b *testing.B) {
 	s := newServer(b, synthetic)
-	// 64 in flight: the server's default socket buffer drops packets
-	// beyond about 200 (see NOTES.md), and a drop costs a 1s timeout.
-	r, err := New(Config{Servers: []string{s.Addr}, Concurrency: 64})
+	r, err := New(Config{Servers: []string{s.Addr}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	u := sweep.Unit{Scan: "bench", Prefix: netip.MustParsePrefix("192.0.0.0/20")}
+	benchUnits(b, r, "192.0.0.0/20", sweep.Options{NoPrune: true})
+}
+
+// BenchmarkEngineLab resolves the lab's dense and multi /24s (in-process
+// lab server) with pruning on.
+func BenchmarkEngineLab(b *testing.B) {
+	l, srv := startLabB(b)
+	_ = l
+	r, err := New(Config{Servers: []string{srv}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchUnits(b, r, "198.18.0.0/24,198.18.3.0/24,198.18.12.0/24,198.18.19.0/24", sweep.Options{})
+}
+
+func benchUnits(b *testing.B, r *Resolver, list string, opts sweep.Options) {
+	var units []sweep.Unit
+	for _, p := range splitComma(list) {
+		units = append(units, sweep.Unit{Scan: "bench", Prefix: netip.MustParsePrefix(p), Options: opts})
+	}
 	b.ReportAllocs()
 	start := time.Now()
-	n, retries := 0, 0
+	n := 0
 	for b.Loop() {
-		var c sweep.Counts
-		if err := r.Resolve(b.Context(), u, c.Add); err != nil {
-			b.Fatal(err)
+		for _, u := range units {
+			var c sweep.Counts
+			if err := r.Resolve(b.Context(), u, c.Add); err != nil {
+				b.Fatal(err)
+			}
+			if c.Timeout != 0 {
+				b.Fatalf("counts %v, want no timeout", c)
+			}
+			n += int(c.Addresses())
 		}
-		if c.Addresses() != 4096 || c.Timeout != 0 {
-			b.Fatalf("counts %v, want 4096 addresses and no timeout", c)
-		}
-		retries += int(c.Queries) - 4096
-		n += 4096
 	}
+	st := r.Stats()
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
-	b.ReportMetric(float64(retries)/float64(n), "retries/addr")
+	b.ReportMetric(float64(st.Retries)/float64(max(n, 1)), "retries/addr")
+	b.ReportMetric(float64(st.Window), "window")
+	b.Logf("stats %+v", st)
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
 }

@@ -16,12 +16,12 @@ import (
 // trusted nor looked up; otherwise the name's A records (CNAMEs followed)
 // decide confirmed, mismatch, no_address or error. Lookups are shared
 // through fwd. It adds the queries it sent to *queries.
-func (r *Resolver) confirm(ctx context.Context, fwd *forwardCache, name string, ip netip.Addr, queries *int) (sweep.FCrDNS, error) {
+func (r *Resolver) confirm(ctx context.Context, w *slot, fwd *forwardCache, name string, ip netip.Addr, queries *int) (sweep.FCrDNS, error) {
 	if numericName(name) {
 		return sweep.FCrDNSNumeric, nil
 	}
 	out, err := fwd.lookup(ctx, name, func(ctx context.Context) (outcome, error) {
-		return r.lookup(ctx, dns.Fqdn(name), dns.TypeA, queries)
+		return r.lookup(ctx, w, dns.Fqdn(name), netip.Addr{}, dns.TypeA, 0, queries)
 	})
 	if err != nil {
 		return sweep.FCrDNSNone, err

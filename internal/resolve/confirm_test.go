@@ -92,7 +92,7 @@ func TestConfirmDedup(t *testing.T) {
 	}
 	s := newServer(t, z)
 	r := mustNew(t, Config{Servers: []string{s.Addr}, Concurrency: 16})
-	got := resolveAll(t, r, netip.MustParsePrefix("192.0.2.0/26"), sweep.Options{Confirm: true})
+	got := resolveAll(t, r, netip.MustParsePrefix("192.0.2.0/26"), sweep.Options{Confirm: true, NoPrune: true})
 	total := 0
 	for ip, res := range got {
 		total += res.Queries

@@ -189,6 +189,7 @@ func TestRoundRobin(t *testing.T) {
 			t.Fatalf("status %v, want ok", got.Status)
 		}
 	}
+	t.Logf("stats %+v", r.Stats())
 	if na, nb := a.total.Load(), b.total.Load(); na != 2 || nb != 2 {
 		t.Errorf("servers saw %d and %d queries, want 2 and 2", na, nb)
 	}

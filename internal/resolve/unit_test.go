@@ -43,11 +43,18 @@ var synthetic = dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 
 func wantSynthetic(t *testing.T, res sweep.Result) {
 	t.Helper()
+	wantSyntheticQ(t, res, 1)
+}
+
+// wantSyntheticQ is wantSynthetic with queries wanted per address (0: any
+// number, as with pruning probes counted on some addresses).
+func wantSyntheticQ(t *testing.T, res sweep.Result, queries int) {
+	t.Helper()
 	last := int(res.IP.As4()[3])
 	want := []sweep.Status{sweep.StatusNXDomain, sweep.StatusOK, sweep.StatusOK}[last%3]
 	wantPTRs := []int{0, 1, 2}[last%3]
-	if res.Status != want || len(res.PTRs) != wantPTRs || res.Queries != 1 {
-		t.Errorf("%v: %v with %d PTRs, %d queries; want %v with %d PTRs, 1 query", res.IP, res.Status, len(res.PTRs), res.Queries, want, wantPTRs)
+	if res.Status != want || len(res.PTRs) != wantPTRs || (queries > 0 && res.Queries != queries) || res.Queries < 1 {
+		t.Errorf("%v: %v with %d PTRs, %d queries; want %v with %d PTRs, %d queries", res.IP, res.Status, len(res.PTRs), res.Queries, want, wantPTRs, queries)
 	}
 	if want == sweep.StatusOK && res.PTRs[0].Name != "host."+sweep.CanonicalName(sweep.ReverseName(res.IP)) &&
 		res.PTRs[0].Name != "second."+sweep.CanonicalName(sweep.ReverseName(res.IP)) {
@@ -60,31 +67,47 @@ func TestEmitOncePerAddress(t *testing.T) {
 	tests := []struct {
 		prefix      string
 		concurrency int
+		prune       bool
 	}{
-		{"192.0.2.0/24", 0},
-		{"192.0.2.0/24", 1},
-		{"192.0.2.0/24", 7},
-		{"192.0.2.77/24", 1000}, // not masked: the whole /24
-		{"192.0.2.7/32", 0},
-		{"192.0.2.8/32", 1},
-		{"192.0.2.252/30", 0},
+		{"192.0.2.0/24", 0, false},
+		{"192.0.2.0/24", 1, false},
+		{"192.0.2.0/24", 7, false},
+		{"192.0.2.77/24", 1000, false}, // not masked: the whole /24
+		{"192.0.2.7/32", 0, false},
+		{"192.0.2.8/32", 1, false},
+		{"192.0.2.252/30", 0, false},
+		// The synthetic server answers NXDOMAIN for 0.192.in-addr.arpa
+		// though names exist below: the samples must find that out.
+		{"192.0.2.0/24", 0, true},
+		{"192.0.2.0/24", 1, true},
+		{"192.0.0.0/22", 16, true},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s/c=%d", tt.prefix, tt.concurrency), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/c=%d/prune=%v", tt.prefix, tt.concurrency, tt.prune), func(t *testing.T) {
 			r := mustNew(t, Config{Servers: []string{s.Addr}, Concurrency: tt.concurrency})
+			before := s.total.Load()
+			queries := 0
 			var inEmit atomic.Int32
 			p := netip.MustParsePrefix(tt.prefix)
 			got := map[netip.Addr]int{}
-			err := r.Resolve(t.Context(), sweep.Unit{Prefix: p}, func(res sweep.Result) {
+			err := r.Resolve(t.Context(), sweep.Unit{Prefix: p, Options: sweep.Options{NoPrune: !tt.prune}}, func(res sweep.Result) {
 				if inEmit.Add(1) != 1 {
 					t.Errorf("emit called concurrently")
 				}
 				defer inEmit.Add(-1)
 				got[res.IP]++
-				wantSynthetic(t, res)
+				queries += res.Queries
+				if tt.prune {
+					wantSyntheticQ(t, res, 0)
+				} else {
+					wantSynthetic(t, res)
+				}
 			})
 			if err != nil {
 				t.Fatalf("Resolve = %v", err)
+			}
+			if seen := int(s.total.Load() - before); seen != queries {
+				t.Errorf("server saw %d queries, results count %d", seen, queries)
 			}
 			masked := p.Masked()
 			if n := len(got); n != 1<<(32-p.Bits()) {
@@ -109,7 +132,7 @@ func TestConcurrentResolve(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, byte(i), 0}), 26)
-			for _, res := range resolveAll(t, r, p, sweep.Options{Confirm: true}) {
+			for _, res := range resolveAll(t, r, p, sweep.Options{Confirm: true, NoPrune: true}) {
 				if res.Status == sweep.StatusNXDomain && res.Queries != 1 {
 					t.Errorf("%v: %d queries, want 1", res.IP, res.Queries)
 				}
@@ -117,6 +140,9 @@ func TestConcurrentResolve(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.Logf("stats %+v", r.Stats())
+	}
 }
 
 func TestCancel(t *testing.T) {
@@ -132,7 +158,10 @@ func TestCancel(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	emitted, returned := 0, false
-	err := r.Resolve(ctx, sweep.Unit{Prefix: netip.MustParsePrefix("192.0.2.0/24")}, func(res sweep.Result) {
+	// A /27 with Concurrency 32: every address is in flight at once, so
+	// the answering ones finish first whatever the order.
+	noPrune := sweep.Options{NoPrune: true}
+	err := r.Resolve(ctx, sweep.Unit{Prefix: netip.MustParsePrefix("192.0.2.0/27"), Options: noPrune}, func(res sweep.Result) {
 		mu.Lock()
 		defer mu.Unlock()
 		if returned {
@@ -157,7 +186,7 @@ func TestCancel(t *testing.T) {
 	}
 
 	// A context cancelled before the call emits nothing.
-	err = r.Resolve(ctx, sweep.Unit{Prefix: netip.MustParsePrefix("192.0.2.0/24")}, func(res sweep.Result) {
+	err = r.Resolve(ctx, sweep.Unit{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Options: noPrune}, func(res sweep.Result) {
 		t.Errorf("%v emitted with a cancelled context", res.IP)
 	})
 	if !errors.Is(err, context.Canceled) {
@@ -170,7 +199,7 @@ func TestQPSLimit(t *testing.T) {
 	s := newServer(t, synthetic)
 	r := mustNew(t, Config{Servers: []string{s.Addr}, QPS: qps, Concurrency: 64})
 	start := time.Now()
-	got := resolveAll(t, r, netip.MustParsePrefix("192.0.2.0/24"), sweep.Options{})
+	got := resolveAll(t, r, netip.MustParsePrefix("192.0.2.0/24"), sweep.Options{NoPrune: true})
 	elapsed := time.Since(start)
 	total := 0
 	for _, res := range got {
@@ -301,7 +330,11 @@ func TestUnpackableName(t *testing.T) {
 	s := newServer(t, synthetic)
 	r := mustNew(t, Config{Servers: []string{s.Addr}})
 	queries := 0
-	out, err := r.lookup(t.Context(), "a..example.", dns.TypeA, &queries)
+	if err := r.eng.acquire(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.eng.release()
+	out, err := r.lookup(t.Context(), newSlot(), "a..example.", netip.Addr{}, dns.TypeA, 0, &queries)
 	if err != nil || out.status != sweep.StatusServFail || queries != 0 || s.total.Load() != 0 {
 		t.Errorf("lookup = %v, %v with %d queries, want servfail, nil, 0", out.status, err, queries)
 	}

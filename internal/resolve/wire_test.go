@@ -1,0 +1,217 @@
+package resolve
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// referenceOutcome is what the miekg/dns path makes of one answer to a PTR
+// question without CNAMEs: the outcome the fast parser must reproduce.
+func referenceOutcome(m *dns.Msg, qname string) outcome {
+	var rrs []dns.RR
+	for _, rr := range m.Answer {
+		h := rr.Header()
+		if h.Class == dns.ClassINET && h.Rrtype == dns.TypePTR && strings.EqualFold(h.Name, qname) {
+			rrs = append(rrs, rr)
+		}
+	}
+	switch {
+	case m.Rcode == dns.RcodeNameError:
+		return outcome{status: sweep.StatusNXDomain, ttl: negativeTTL(m)}
+	case len(rrs) > 0:
+		return outcome{status: sweep.StatusOK, ptrs: ptrNames(rrs)}
+	}
+	return outcome{status: sweep.StatusNoData, ttl: negativeTTL(m)}
+}
+
+var fuzzIP = netip.MustParseAddr("192.0.2.7")
+
+// seedAnswers returns packed answers to the PTR query of fuzzIP.
+func seedAnswers(t testing.TB) [][]byte {
+	rr := func(s string) dns.RR {
+		r, err := dns.NewRR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	soa := rr("2.0.192.in-addr.arpa. 300 IN SOA ns.example. host.example. 1 3600 600 86400 60")
+	var out [][]byte
+	for _, tc := range []struct {
+		rcode    int
+		answer   []string
+		ns       bool
+		compress bool
+	}{
+		{0, []string{rev7 + " 60 IN PTR host.example."}, false, true},
+		{0, []string{rev7 + " 60 IN PTR host.example.", rev7 + " 70 IN PTR Other.Example.", rev7 + " 80 IN PTR host.example."}, false, true},
+		{0, []string{rev7 + ` 60 IN PTR A\ b\000c\.d\255\(\)\;\@\"\'\\.Example.COM.`}, false, false},
+		{0, []string{"8.2.0.192.in-addr.arpa. 60 IN PTR evil.example.", rev7 + " 60 IN PTR good.example."}, false, true},
+		{3, nil, true, true},
+		{0, nil, true, false},
+		{0, []string{rev7 + " 60 IN PTR ."}, false, false},
+		{0, []string{rev7 + " 60 IN CNAME " + rev7d}, false, true},
+		{0, []string{rev7 + " 60 IN PTR " + strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61) + "."}, false, true},
+	} {
+		q := new(dns.Msg)
+		q.SetQuestion(rev7, dns.TypePTR)
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Rcode = tc.rcode
+		for _, a := range tc.answer {
+			m.Answer = append(m.Answer, rr(a))
+		}
+		if tc.ns {
+			m.Ns = []dns.RR{soa}
+		}
+		m.SetEdns0(1232, false)
+		m.Compress = tc.compress
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// checkAgainstMiekg parses pkt (made an answer to fuzzIP's query) with the
+// fast parser and, when it accepts, checks that miekg/dns accepts it too
+// with the same outcome.
+func checkAgainstMiekg(t *testing.T, pkt []byte) bool {
+	var qbuf [maxQueryLen]byte
+	q, qlen := packPTRQuery(qbuf[:], 0, fuzzIP, 1232)
+	var p parsed
+	if !parseFast(pkt, q[headerLen:headerLen+qlen], &p) {
+		return false
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(pkt); err != nil {
+		t.Fatalf("fast parser accepted %x; miekg/dns: %v", pkt, err)
+	}
+	got, want := p.outcome(), referenceOutcome(m, rev7)
+	if got.status != want.status || got.ttl != want.ttl || !slices.Equal(got.ptrs, want.ptrs) {
+		t.Fatalf("packet %x: fast %+v, miekg/dns %+v", pkt, got, want)
+	}
+	return true
+}
+
+func TestParseFastSeeds(t *testing.T) {
+	accepted := 0
+	for _, pkt := range seedAnswers(t) {
+		if checkAgainstMiekg(t, pkt) {
+			accepted++
+		}
+	}
+	if accepted != 8 { // all but the CNAME
+		t.Errorf("fast parser accepted %d seed answers, want 8", accepted)
+	}
+}
+
+// FuzzParseFast checks the fast parser against miekg/dns: whatever it
+// accepts, miekg/dns accepts with the same outcome.
+func FuzzParseFast(f *testing.F) {
+	for _, pkt := range seedAnswers(f) {
+		f.Add(pkt)
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		checkAgainstMiekg(t, pkt)
+	})
+}
+
+// FuzzAppendName checks the name decoder against miekg/dns and
+// sweep.CanonicalName.
+func FuzzAppendName(f *testing.F) {
+	f.Add([]byte("\x04Host\x07EXAMPLE\x00"))
+	f.Add([]byte("\x05a b.c\x02\x00\xff\x00"))
+	f.Add([]byte("\x00"))
+	f.Add([]byte("\x01a\xc0\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := appendName(nil, b, 0)
+		name, _, err := dns.UnpackDomainName(b, 0)
+		if ok != (err == nil) {
+			t.Fatalf("%x: fast ok %v, miekg/dns %v", b, ok, err)
+		}
+		if ok && string(got) != sweep.CanonicalName(name) {
+			t.Fatalf("%x: fast %q, miekg/dns %q", b, got, sweep.CanonicalName(name))
+		}
+		if end, sok := skipName(b, 0); sok != ok || (ok && end > len(b)) {
+			t.Fatalf("%x: skipName %d %v, appendName %v", b, end, sok, ok)
+		}
+	})
+}
+
+func TestPackPTRQuery(t *testing.T) {
+	var buf [maxQueryLen]byte
+	for _, ip := range []string{"0.0.0.0", "192.0.2.7", "255.255.255.255", "10.100.9.99"} {
+		a := netip.MustParseAddr(ip)
+		q, _ := packPTRQuery(buf[:], 0x1234, a, 1400)
+		m := new(dns.Msg)
+		if err := m.Unpack(q); err != nil {
+			t.Fatalf("%s: %v", ip, err)
+		}
+		if m.Id != 0x1234 || !m.RecursionDesired || m.Question[0].Name != sweep.ReverseName(a) ||
+			m.Question[0].Qtype != dns.TypePTR || m.IsEdns0() == nil || m.IsEdns0().UDPSize() != 1400 {
+			t.Errorf("%s: packed %v", ip, m)
+		}
+	}
+}
+
+func BenchmarkPackPTRQuery(b *testing.B) {
+	var buf [maxQueryLen]byte
+	ip := netip.MustParseAddr("198.51.100.7")
+	b.ReportAllocs()
+	for b.Loop() {
+		packPTRQuery(buf[:], 1, ip, 1232)
+	}
+}
+
+func BenchmarkParseFast(b *testing.B) {
+	pkt := seedAnswers(b)[1]
+	var qbuf [maxQueryLen]byte
+	q, qlen := packPTRQuery(qbuf[:], 0, fuzzIP, 1232)
+	var p parsed
+	b.ReportAllocs()
+	for b.Loop() {
+		if !parseFast(pkt, q[headerLen:headerLen+qlen], &p) {
+			b.Fatal("not parsed")
+		}
+	}
+}
+
+func BenchmarkParseMiekg(b *testing.B) {
+	pkt := seedAnswers(b)[1]
+	b.ReportAllocs()
+	for b.Loop() {
+		m := new(dns.Msg)
+		if err := m.Unpack(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMatch is the reader's matcher: ID lookup, question check and
+// hand-over to the waiting query.
+func BenchmarkMatch(b *testing.B) {
+	pkt := seedAnswers(b)[0]
+	s := &udpSock{pending: map[uint16]*slot{}}
+	w := newSlot()
+	w.q, w.qlen = packPTRQuery(w.qbuf[:], 0, fuzzIP, 1232)
+	var st counters
+	b.ReportAllocs()
+	for b.Loop() {
+		id := pktID(pkt)
+		w.setID(id)
+		s.mu.Lock()
+		s.pending[id] = w
+		s.mu.Unlock()
+		s.deliver(pkt, false, &st)
+		<-w.ch
+	}
+}
