@@ -94,12 +94,9 @@ func (w *window) timedOut(congestion bool) {
 	defer w.mu.Unlock()
 	w.tries++
 	w.timeouts++
-	// A lost answer in a zone that answers is a drop: back off at once,
-	// like TCP on loss, at most once per decrease interval.
-	if now := time.Now(); now.Sub(w.lastDec) >= decreaseEvery {
-		w.decrease(now)
-		return
-	}
+	// A lost answer in a zone that answers may be a drop or just a late
+	// answer on a busy machine: shrink only when the share of such
+	// timeouts over a sample is above target.
 	w.check()
 }
 
@@ -147,7 +144,7 @@ type rttEstimator struct {
 
 // minRTO is the shortest retransmit timeout: below it scheduling noise on
 // a loaded machine would send needless repeats.
-const minRTO = 100 * time.Millisecond
+const minRTO = 250 * time.Millisecond
 
 func (e *rttEstimator) observe(rtt time.Duration) {
 	e.mu.Lock()
