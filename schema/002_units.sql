@@ -1,12 +1,13 @@
 -- units is the per-unit log: one record per unit written after its rows are
--- stored (done) or when it is dead-lettered (failed). A retried unit writes
--- again; the latest finished_at wins (read with FINAL).
+-- stored (done), when it is dead-lettered (failed), or when a failed unit is
+-- queued again by `coordinator retry` (queued). A unit may write several
+-- records; the latest finished_at wins (read with FINAL).
 CREATE TABLE IF NOT EXISTS units
 (
     scan        String,
     unit        String,
     seq         UInt32,
-    state       Enum8('done' = 1, 'failed' = 2),
+    state       Enum8('done' = 1, 'failed' = 2, 'queued' = 3),
     addresses   UInt32,
     ok          UInt32,
     nxdomain    UInt32,

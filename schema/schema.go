@@ -25,17 +25,24 @@ var FS embed.FS
 type Statement struct {
 	// File is the SQL file the statement comes from, e.g. "001_ptr.sql".
 	File string
-	// Table is the name of the table the statement creates.
+	// Table is the name of the table the statement creates or alters.
 	Table string
+	// Alter marks a migration of a table created by an earlier schema: it
+	// is applied only when the table existed before (a new table is created
+	// in its latest form), and it is idempotent.
+	Alter bool
 	// SQL is the statement without comments and without a trailing semicolon.
 	SQL string
 }
 
-var createTable = regexp.MustCompile(`(?i)^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([A-Za-z0-9_]+)\b`)
+var (
+	createTable = regexp.MustCompile(`(?i)^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([A-Za-z0-9_]+)\b`)
+	alterTable  = regexp.MustCompile(`(?i)^ALTER\s+TABLE\s+([A-Za-z0-9_]+)\s+MODIFY\s+COLUMN\b`)
+)
 
 // Statements returns the schema's statements in the order they must be
-// applied. Every statement is a CREATE TABLE IF NOT EXISTS, so applying them
-// again is harmless.
+// applied. Every statement is a CREATE TABLE IF NOT EXISTS or an idempotent
+// ALTER TABLE … MODIFY COLUMN, so applying them again is harmless.
 func Statements() ([]Statement, error) {
 	names, err := fs.Glob(FS, "*.sql")
 	if err != nil {
@@ -53,9 +60,13 @@ func Statements() ([]Statement, error) {
 		if strings.Contains(sql, ";") {
 			return nil, fmt.Errorf("schema file %s: want exactly one statement", name)
 		}
+		if m := alterTable.FindStringSubmatch(sql); m != nil {
+			out = append(out, Statement{File: name, Table: m[1], SQL: sql, Alter: true})
+			continue
+		}
 		m := createTable.FindStringSubmatch(sql)
 		if m == nil {
-			return nil, fmt.Errorf("schema file %s: want CREATE TABLE IF NOT EXISTS <name>", name)
+			return nil, fmt.Errorf("schema file %s: want CREATE TABLE IF NOT EXISTS <name> or ALTER TABLE <name> MODIFY COLUMN", name)
 		}
 		out = append(out, Statement{File: name, Table: m[1], SQL: sql})
 	}

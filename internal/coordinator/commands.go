@@ -75,7 +75,7 @@ func Status(ctx context.Context, cfg StatusConfig, out io.Writer) error {
 	defer st.Close()
 	var q *queue.Queue
 	if cfg.NATS != "" {
-		q, err = queue.Connect(ctx, queue.Config{URL: cfg.NATS, Auth: cfg.NATSAuth, Name: "ptrsweep-status"})
+		q, err = queue.Connect(ctx, queue.Config{URL: cfg.NATS, Auth: cfg.NATSAuth, Name: "ptrsweep-status", Existing: true})
 		if err != nil {
 			return err
 		}
@@ -172,18 +172,36 @@ func printReport(w io.Writer, r Report) {
 	}
 }
 
-// Retry moves the dead-lettered units of a scan back to the work queue.
+// Retry moves the dead-lettered units of a scan back to the work queue and
+// records them as queued in the unit log, so status counts them pending
+// until a worker finishes them.
 func Retry(ctx context.Context, conn Conn, scan string, out io.Writer) error {
-	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Auth: conn.NATSAuth, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver})
+	st, err := store.Open(ctx, conn.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Auth: conn.NATSAuth, Name: "ptrsweep-coordinator", Existing: true})
 	if err != nil {
 		return err
 	}
 	defer q.Close()
-	n, err := q.Retry(ctx, scan)
-	if err != nil {
-		return fmt.Errorf("retry dead units of scan %s: %w", scan, err)
+	units, err := q.Retry(ctx, scan)
+	var recs []sweep.UnitRecord
+	now := time.Now().UTC()
+	for _, u := range units {
+		recs = append(recs, sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitQueued,
+			Worker: "coordinator retry", StartedAt: now, FinishedAt: now})
 	}
-	fmt.Fprintf(out, "scan %s: %d failed units queued again\n", scan, n)
+	if len(recs) > 0 {
+		if serr := st.InsertUnits(ctx, recs); serr != nil {
+			return fmt.Errorf("%d units of scan %s queued again, but recording them failed (status shows them failed until they finish): %w", len(recs), scan, serr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("retry dead units of scan %s after %d: %w", scan, len(units), err)
+	}
+	fmt.Fprintf(out, "scan %s: %d failed units queued again\n", scan, len(units))
 	return nil
 }
 

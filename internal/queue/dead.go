@@ -81,9 +81,9 @@ func (q *Queue) DeadLetter(ctx context.Context, d *Delivery, reason string) erro
 // WatchMaxDeliveries blocks, in the calling goroutine and starting none,
 // until ctx is done (then it returns nil) or the connection is closed.
 // Failures on single advisories are logged and retried. onDead, if not nil,
-// is called for each unit moved (before its advisory is acknowledged, so a
-// crash repeats it rather than losing it).
-func (q *Queue) WatchMaxDeliveries(ctx context.Context, onDead func(u sweep.Unit, attempts uint32, reason string)) error {
+// is called for each unit before it is moved; when it fails, the advisory is
+// retried later, so what onDead records is never lost.
+func (q *Queue) WatchMaxDeliveries(ctx context.Context, onDead func(u sweep.Unit, attempts uint32, reason string) error) error {
 	cons, err := q.adv.Consumer(ctx, DeadLetterer)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -136,7 +136,7 @@ type advisory struct {
 
 // handleAdvisory moves the unit named by one advisory to the dead stream.
 // It returns nil when there is nothing (more) to do.
-func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(sweep.Unit, uint32, string)) error {
+func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(sweep.Unit, uint32, string) error) error {
 	var a advisory
 	if err := json.Unmarshal(data, &a); err != nil {
 		q.cfg.Logger.Warn("drop undecodable max-delivery advisory", "err", err)
@@ -166,6 +166,11 @@ func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(swe
 	if ValidScan(scan) != nil {
 		scan = "_invalid"
 	}
+	if onDead != nil && uerr == nil {
+		if err := onDead(u, uint32(a.Deliveries), reason); err != nil {
+			return fmt.Errorf("record dead unit %s: %w", u.ID(), err)
+		}
+	}
 	if err := q.publishDead(ctx, scan, raw.Data, id, reason, a.StreamSeq, a.Deliveries); err != nil {
 		return err
 	}
@@ -173,9 +178,6 @@ func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(swe
 		if _, gerr := q.work.GetMsg(ctx, a.StreamSeq); !errors.Is(gerr, jetstream.ErrMsgNotFound) {
 			return fmt.Errorf("delete unit message %d: %w", a.StreamSeq, err)
 		}
-	}
-	if onDead != nil && uerr == nil {
-		onDead(u, uint32(a.Deliveries), reason)
 	}
 	return nil
 }
@@ -217,28 +219,28 @@ func (q *Queue) Dead(ctx context.Context, scan string) ([]DeadUnit, error) {
 // since their own ID may still be in the dedup window; a Retry interrupted
 // between republishing and removal does not duplicate on the next Retry.
 // Dead messages that are not units (Body set) stay where they are.
-func (q *Queue) Retry(ctx context.Context, scan string) (int, error) {
+func (q *Queue) Retry(ctx context.Context, scan string) ([]sweep.Unit, error) {
 	dead, err := q.Dead(ctx, scan)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var done []sweep.Unit
 	for _, du := range dead {
 		if du.Body != nil {
 			continue
 		}
 		data, err := encodeUnit(du.Unit)
 		if err != nil {
-			return n, err
+			return done, err
 		}
 		id := du.Unit.ID() + "#retry-" + strconv.FormatUint(du.Seq, 10)
 		if _, err := q.publishSync(ctx, workSubject(scan), data, nil, id, WorkStream); err != nil {
-			return n, fmt.Errorf("retry unit %s: %w", du.Unit.ID(), err)
+			return done, fmt.Errorf("retry unit %s: %w", du.Unit.ID(), err)
 		}
 		if err := q.dead.DeleteMsg(ctx, du.Seq); err != nil {
-			return n, fmt.Errorf("retry unit %s: remove dead letter %d: %w", du.Unit.ID(), du.Seq, err)
+			return done, fmt.Errorf("retry unit %s: remove dead letter %d: %w", du.Unit.ID(), du.Seq, err)
 		}
-		n++
+		done = append(done, du.Unit)
 	}
-	return n, nil
+	return done, nil
 }

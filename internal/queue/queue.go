@@ -98,6 +98,10 @@ type Config struct {
 	// FetchWait is how long Fetch waits for units when none are queued.
 	// Default DefaultFetchWait.
 	FetchWait time.Duration
+	// Existing connects to a queue that must already exist, and creates or
+	// updates nothing: for readers (status, retry), so they never reset the
+	// consumer's AckWait or MaxDeliver that the publisher and workers chose.
+	Existing bool
 	// Logger receives what long-running loops (WatchMaxDeliveries) cannot
 	// return. Nil discards.
 	Logger *slog.Logger
@@ -193,6 +197,9 @@ func Connect(ctx context.Context, cfg Config) (*Queue, error) {
 
 // ensure creates or updates the streams and consumers.
 func (q *Queue) ensure(ctx context.Context) error {
+	if q.cfg.Existing {
+		return q.open(ctx)
+	}
 	var err error
 	q.work, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        WorkStream,
@@ -249,6 +256,26 @@ func (q *Queue) ensure(ctx context.Context) error {
 	})
 	if err != nil {
 		return jsErr("create or update consumer "+DeadLetterer, err)
+	}
+	return nil
+}
+
+// open looks up the streams and the consumer without changing them.
+func (q *Queue) open(ctx context.Context) error {
+	var err error
+	for _, s := range []struct {
+		name string
+		dst  *jetstream.Stream
+	}{{WorkStream, &q.work}, {DeadStream, &q.dead}, {AdvisoryStream, &q.adv}} {
+		if *s.dst, err = q.js.Stream(ctx, s.name); err != nil {
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("%w: stream %s not found at %s: no scan was published to this server yet", ErrJetStream, s.name, RedactURL(q.cfg.URL))
+			}
+			return jsErr("look up stream "+s.name, err)
+		}
+	}
+	if q.cons, err = q.work.Consumer(ctx, Consumer); err != nil {
+		return jsErr("look up consumer "+Consumer, err)
 	}
 	return nil
 }

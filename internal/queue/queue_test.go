@@ -326,11 +326,17 @@ func watch(t *testing.T, q *Queue) <-chan sweep.Unit {
 	done := make(chan error, 1)
 	moved := make(chan sweep.Unit, 16)
 	go func() {
-		done <- q.WatchMaxDeliveries(ctx, func(u sweep.Unit, attempts uint32, reason string) {
+		failOnce := true
+		done <- q.WatchMaxDeliveries(ctx, func(u sweep.Unit, attempts uint32, reason string) error {
 			if reason != ReasonMaxDeliveries || attempts == 0 {
 				t.Errorf("onDead(%s, %d, %q), want attempts > 0 and reason %q", u.ID(), attempts, reason, ReasonMaxDeliveries)
 			}
+			if failOnce { // the recorder fails once: the advisory must come again
+				failOnce = false
+				return errors.New("store unreachable")
+			}
 			moved <- u
+			return nil
 		})
 	}()
 	t.Cleanup(func() {
@@ -388,9 +394,9 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 		t.Errorf("onDead was not called for %s", u.ID())
 	}
 
-	n, err := q.Retry(ctx, "maxdeliver")
-	if err != nil || n != 1 {
-		t.Fatalf("Retry = %d, %v, want 1, nil", n, err)
+	retried, err := q.Retry(ctx, "maxdeliver")
+	if err != nil || len(retried) != 1 || retried[0] != u {
+		t.Fatalf("Retry = %v, %v, want [%s], nil", retried, err, u.ID())
 	}
 	mustPending(t, q, "maxdeliver", Pending{Queued: 1})
 	d := fetchOne(t, q)
@@ -403,8 +409,8 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	mustPending(t, q, "maxdeliver", Pending{})
 	mustIdle(t, q, true)
 	// A second Retry has nothing to do.
-	if n, err := q.Retry(ctx, "maxdeliver"); err != nil || n != 0 {
-		t.Errorf("second Retry = %d, %v, want 0, nil", n, err)
+	if again, err := q.Retry(ctx, "maxdeliver"); err != nil || len(again) != 0 {
+		t.Errorf("second Retry = %v, %v, want none, nil", again, err)
 	}
 }
 
@@ -483,8 +489,8 @@ func TestBadBodyGoesDead(t *testing.T) {
 	}
 	mustPending(t, q, "bad", Pending{Dead: len(bodies)})
 	// Retry leaves messages that are not units alone.
-	if n, err := q.Retry(ctx, "bad"); err != nil || n != 0 {
-		t.Errorf("Retry = %d, %v, want 0, nil", n, err)
+	if n, err := q.Retry(ctx, "bad"); err != nil || len(n) != 0 {
+		t.Errorf("Retry = %v, %v, want none, nil", n, err)
 	}
 	mustIdle(t, q, true)
 }
@@ -671,5 +677,25 @@ func TestPublishAllStopsOnCanceledContext(t *testing.T) {
 	pub, dup, err := q.PublishAll(ctx, slices.Values(testUnits("canceled", 10)), nil)
 	if !errors.Is(err, context.Canceled) || pub != 0 || dup != 0 {
 		t.Errorf("PublishAll(canceled) = %d, %d, %v, want 0, 0, context.Canceled", pub, dup, err)
+	}
+}
+
+// TestExistingLeavesConsumerAlone checks that a reader (status, retry)
+// neither creates the queue nor resets the consumer's settings.
+func TestExistingLeavesConsumerAlone(t *testing.T) {
+	t.Parallel()
+	e := startServer(t)
+	ctx := context.Background()
+	if _, err := Connect(ctx, Config{URL: e.URL(), Existing: true}); err == nil || !strings.Contains(err.Error(), "no scan was published") {
+		t.Errorf("Connect(Existing) to an empty server = %v, want an error saying nothing was published", err)
+	}
+	connect(t, e, Config{AckWait: 5 * time.Second, MaxDeliver: 3})
+	r := connect(t, e, Config{Existing: true})
+	info, err := r.cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.AckWait != 5*time.Second || info.Config.MaxDeliver != 3 {
+		t.Errorf("after a reader connected: AckWait %s, MaxDeliver %d; want 5s, 3", info.Config.AckWait, info.Config.MaxDeliver)
 	}
 }

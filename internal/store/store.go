@@ -156,8 +156,9 @@ func (s *Store) applySchema(ctx context.Context) error {
 		existing = nil // cannot tell: apply every statement, they are idempotent
 	}
 	for _, st := range stmts {
-		if slices.Contains(existing, st.Table) {
-			continue
+		had := slices.Contains(existing, st.Table)
+		if st.Alter != had && existing != nil {
+			continue // CREATE of an existing table, or migration of a new one
 		}
 		if err := s.conn.Exec(ctx, st.SQL); err != nil {
 			return fmt.Errorf("apply schema %s to database %s at %s: %w", st.File, s.opts.Database, s.opts.Addr, err)

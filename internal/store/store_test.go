@@ -544,3 +544,32 @@ func TestExportOneOutcomePerAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaMigratesUnitsState checks that a units table created before the
+// 'queued' state existed gains it when a store opens the database again.
+func TestSchemaMigratesUnitsState(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	old := `CREATE TABLE units (scan String, unit String, seq UInt32, state Enum8('done' = 1, 'failed' = 2),
+		addresses UInt32, ok UInt32, nxdomain UInt32, nodata UInt32, servfail UInt32, refused UInt32, timeout UInt32,
+		ptrs UInt32, pruned UInt32, queries UInt64, rows UInt32, worker String, attempt UInt32, error String,
+		started_at DateTime, finished_at DateTime) ENGINE = ReplacingMergeTree(finished_at) ORDER BY (scan, unit)`
+	for _, q := range []string{"DROP TABLE units", old} {
+		if err := s.conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := OpenOptions(ctx, s.opts)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer again.Close()
+	rec := sweep.UnitRecord{Scan: "m", Unit: "10.0.0.0/24", State: sweep.UnitQueued, StartedAt: t0, FinishedAt: t0}
+	if err := again.InsertUnits(ctx, []sweep.UnitRecord{rec}); err != nil {
+		t.Fatalf("insert a queued record after migration: %v", err)
+	}
+	p, err := again.Progress(ctx, "m")
+	if err != nil || p.UnitsDone != 0 || p.UnitsFailed != 0 {
+		t.Errorf("Progress = %+v, %v; a queued unit is neither done nor failed", p, err)
+	}
+}

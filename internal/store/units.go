@@ -31,7 +31,7 @@ func (s *Store) InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error 
 		started, finished                               = make([]time.Time, n), make([]time.Time, n)
 	)
 	for i, r := range recs {
-		if r.State != sweep.UnitDone && r.State != sweep.UnitFailed {
+		if r.State != sweep.UnitDone && r.State != sweep.UnitFailed && r.State != sweep.UnitQueued {
 			return fmt.Errorf("insert unit records: unit %s/%s: invalid state %d", r.Scan, r.Unit, uint8(r.State))
 		}
 		if r.Seq < 0 || int64(r.Seq) > int64(^uint32(0)) {
@@ -68,6 +68,8 @@ func scanUnit(rows driver.Rows) (sweep.UnitRecord, error) {
 		r.State = sweep.UnitDone
 	case "failed":
 		r.State = sweep.UnitFailed
+	case "queued":
+		r.State = sweep.UnitQueued
 	default:
 		return sweep.UnitRecord{}, fmt.Errorf("read unit record %s: unknown state %q", r.Unit, state)
 	}

@@ -44,6 +44,7 @@ type UnitState uint8
 const (
 	UnitDone   UnitState = 1 // every address resolved and every row stored
 	UnitFailed UnitState = 2 // deliveries exhausted; kept in the dead-letter stream
+	UnitQueued UnitState = 3 // a failed unit queued again by coordinator retry
 )
 
 // String returns "done" or "failed".
@@ -53,6 +54,8 @@ func (s UnitState) String() string {
 		return "done"
 	case UnitFailed:
 		return "failed"
+	case UnitQueued:
+		return "queued"
 	}
 	return "unknown"
 }

@@ -46,12 +46,14 @@ var _ interface {
 // the dead-letter stream by the queue, and recorded here as failed in the
 // unit log, so that status reports them and a sweep can finish.
 func WatchDead(ctx context.Context, q *queue.Queue, st Store, log *slog.Logger) error {
-	return q.WatchMaxDeliveries(ctx, func(u sweep.Unit, attempt uint32, reason string) {
+	return q.WatchMaxDeliveries(ctx, func(u sweep.Unit, attempt uint32, reason string) error {
 		now := time.Now().UTC()
 		rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
 			Attempt: attempt, Error: reason, StartedAt: now, FinishedAt: now, Worker: "dead-letter watcher"}
 		if err := st.InsertUnits(ctx, []sweep.UnitRecord{rec}); err != nil {
-			log.Error("record dead unit", "unit", u.ID(), "err", err)
+			log.Warn("record dead unit; the advisory will be handled again", "unit", u.ID(), "err", err)
+			return err
 		}
+		return nil
 	})
 }

@@ -385,20 +385,40 @@ func (w *Worker) refuse(u sweep.Unit) error {
 	return nil
 }
 
-// deadLetter moves a unit to the dead-letter stream and records it failed.
+// deadLetter records a unit as failed in the unit log, then moves it to the
+// dead-letter stream. Recording comes first and is retried with backoff, so
+// a unit is never dead-lettered without status knowing it; if the store
+// stays unreachable until shutdown, the unit is handed back instead.
 func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger, reason error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
-	defer cancel()
-	if err := w.cfg.Queue.DeadLetter(ctx, d, reason.Error()); err != nil {
-		log.Error("dead-letter unit", "err", err)
-		return
-	}
 	u := d.Unit()
 	now := time.Now().UTC()
 	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
 		Worker: w.cfg.Name, Attempt: d.Attempt(), Error: reason.Error(), StartedAt: now, FinishedAt: now}
-	if err := w.cfg.Store.InsertUnits(ctx, []sweep.UnitRecord{rec}); err != nil {
-		log.Warn("record failed unit", "err", err)
+	backoff := w.cfg.RetryBackoff
+	for {
+		err := w.cfg.Store.InsertUnits(runCtx, []sweep.UnitRecord{rec})
+		if err == nil {
+			break
+		}
+		log.Warn("record failed unit; retrying", "err", err, "retry_in", backoff)
+		if !sleep(runCtx, backoff) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+			defer cancel()
+			if nerr := d.Nak(ctx, 0); nerr != nil {
+				log.Warn("nak unit on shutdown", "err", nerr)
+			}
+			w.stats.UnitsNakked.Add(1)
+			return
+		}
+		backoff = min(backoff*2, w.cfg.MaxBackoff)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+	defer cancel()
+	if err := w.cfg.Queue.DeadLetter(ctx, d, reason.Error()); err != nil {
+		// Recorded failed but still queued: it is delivered again, and a
+		// later "done" record supersedes the failed one.
+		log.Error("dead-letter unit", "err", err)
+		return
 	}
 	w.stats.UnitsDead.Add(1)
 }
