@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench demo deps clickhouse clean
+.PHONY: all build test test-short lint bench chaos demo deps clickhouse clean
 
 all: build
 
@@ -35,6 +35,12 @@ lint:
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Fault scenarios with real processes: worker, NATS (built from the module),
+# a private ClickHouse server, the DNS lab. Writes the table to chaos.md.
+chaos: deps build
+	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
+	$(BIN)/ptrchaos --bin $(BIN) --out chaos.md
 
 # One machine, end to end: ClickHouse, the DNS lab on $(LAB), a sweep of the
 # lab's space with in-process workers on embedded JetStream, and a suffix search.
