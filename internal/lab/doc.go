@@ -28,10 +28,13 @@
 //	 7    refused   every name at or below the /24 answers REFUSED
 //	 8    silent    every query at or below the /24 is dropped, over UDP and TCP (timeout)
 //	 9    nodata    every address has a TXT record and no PTR (NOERROR, empty answer, SOA)
-//	10    odd       by D%8: 0 mixed case Host-D-C.MiXeD.Lab.Example; 1 a space in a label;
-//	                2 an escaped dot inside a label; 3 \ " ; ( ) @ ' in a label; 4 bytes
-//	                ≥0x80 and <0x20; 5 a 253-character name (255 bytes on the wire);
-//	                6 a numeric PTR "A.B.C.D"; 7 a 255-byte name of escaped bytes
+//	10    odd       D%16==8: a PTR pointing at the root (stored as ".", forward outcome
+//	                no_address without a lookup); D%16==9: a CNAME loop in the reverse
+//	                zone (servfail); otherwise by D%8: 0 mixed case
+//	                Host-D-C.MiXeD.Lab.Example; 1 a space in a label; 2 an escaped dot
+//	                inside a label; 3 \ " ; ( ) @ ' in a label; 4 bytes ≥0x80 and <0x20;
+//	                5 a 253-character name (255 bytes on the wire); 6 a numeric PTR
+//	                "A.B.C.D"; 7 a 255-byte name of escaped bytes
 //	11    fleet     D%8==1: scan-N.security.fleet.example (N 1–512, numbered across the
 //	                16 fleet /24s); D%8==2: decoys x-N.notsecurity.fleet.example; in the
 //	                first fleet /24 also .3 security.fleet.example, .4

@@ -165,6 +165,20 @@ func (g *gen) rfc2317(d byte, id string) {
 func (g *gen) odd(c, d byte, a [4]byte) {
 	tag := fmt.Sprintf("%d-%d", c, d)
 	sfx := ".odd." + zoneLab + "."
+	switch d % 16 {
+	case 8:
+		// A PTR pointing at the root: stored as ".", never looked up.
+		g.ptr(g.rev, fwd{served: ".", outcome: sweep.FCrDNSNoAddress})
+		return
+	case 9:
+		// A CNAME loop in the reverse zone: servfail.
+		loop := fmt.Sprintf("%d.loop.%s", d, strings.TrimPrefix(g.rev, fmt.Sprintf("%d.", d)))
+		owner, hop := g.l.nodeFor(g.rev), g.l.nodeFor(loop)
+		owner.cname, owner.cnameKey = loop+".", loop
+		hop.cname, hop.cnameKey = g.rev+".", g.rev
+		*g.e = Expected{Status: sweep.StatusServFail}
+		return
+	}
 	switch d % 8 {
 	case 0:
 		g.ptr(g.rev, g.confirmed(fmt.Sprintf("Host-%s.MiXeD.Lab.Example.", tag)))

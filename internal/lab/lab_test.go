@@ -95,7 +95,7 @@ func TestClasses(t *testing.T) {
 		lab.ClassRefused:  {[]sweep.Status{sweep.StatusRefused}, 0},
 		lab.ClassSilent:   {[]sweep.Status{sweep.StatusTimeout}, 0},
 		lab.ClassNoData:   {[]sweep.Status{nd}, 0},
-		lab.ClassOdd:      {[]sweep.Status{ok}, 1},
+		lab.ClassOdd:      {[]sweep.Status{ok, sweep.StatusServFail}, 1},
 		lab.ClassFleet:    {[]sweep.Status{ok, nx}, 1},
 	}
 	if len(tests) != len(lab.Classes) {

@@ -243,7 +243,9 @@ func TestCanonicalRoundTrip(t *testing.T) {
 		}
 		var got []string
 		for _, rr := range r.Answer {
-			got = append(got, sweep.CanonicalName(rr.(*dns.PTR).Ptr))
+			if p, ok := rr.(*dns.PTR); ok {
+				got = append(got, sweep.CanonicalName(p.Ptr))
+			}
 		}
 		var want []string
 		for _, p := range l.Expect(ip).PTRs {

@@ -13,12 +13,15 @@ import (
 )
 
 // confirm forward-confirms one PTR name of ip: a numeric name is never
-// trusted nor looked up; otherwise the name's A records (CNAMEs followed)
+// trusted nor looked up, the root has no address; otherwise the name's A records (CNAMEs followed)
 // decide confirmed, mismatch, no_address or error. Lookups are shared
 // through fwd. It adds the queries it sent to *queries.
 func (r *Resolver) confirm(ctx context.Context, w *slot, fwd *forwardCache, name string, ip netip.Addr, queries *int) (sweep.FCrDNS, error) {
 	if numericName(name) {
 		return sweep.FCrDNSNumeric, nil
+	}
+	if name == "." {
+		return sweep.FCrDNSNoAddress, nil // the root is no host name
 	}
 	out, err := fwd.lookup(ctx, name, func(ctx context.Context) (outcome, error) {
 		return r.lookup(ctx, w, dns.Fqdn(name), netip.Addr{}, dns.TypeA, 0, queries)

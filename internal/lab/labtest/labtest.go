@@ -90,6 +90,9 @@ func (c Client) Lookup(ctx context.Context, ip netip.Addr, confirm bool) (lab.Ex
 		return lab.Expected{}, err
 	}
 	e := lab.Expected{Status: Classify(r)}
+	if cnameLoop(r) {
+		e.Status = sweep.StatusServFail
+	}
 	switch e.Status {
 	case sweep.StatusNXDomain, sweep.StatusNoData:
 		e.TTL = NegativeTTL(r)
@@ -112,11 +115,40 @@ func (c Client) Lookup(ctx context.Context, ip netip.Addr, confirm bool) (lab.Ex
 	return e, nil
 }
 
+// cnameLoop reports whether the answer's CNAME chain from the question
+// name comes back to a name it passed.
+func cnameLoop(r *dns.Msg) bool {
+	if len(r.Question) == 0 {
+		return false
+	}
+	next := map[string]string{}
+	for _, rr := range r.Answer {
+		if c, ok := rr.(*dns.CNAME); ok {
+			next[strings.ToLower(c.Hdr.Name)] = strings.ToLower(c.Target)
+		}
+	}
+	seen := map[string]bool{}
+	for n := strings.ToLower(r.Question[0].Name); ; {
+		if seen[n] {
+			return true
+		}
+		seen[n] = true
+		t, ok := next[n]
+		if !ok {
+			return false
+		}
+		n = t
+	}
+}
+
 // Confirm returns the forward-confirmation outcome of PTR name (canonical
 // form) of ip.
 func (c Client) Confirm(ctx context.Context, ip netip.Addr, name string) sweep.FCrDNS {
 	if _, err := netip.ParseAddr(name); err == nil {
 		return sweep.FCrDNSNumeric
+	}
+	if name == "." {
+		return sweep.FCrDNSNoAddress // the root is no host name
 	}
 	r, err := c.Exchange(ctx, dns.Fqdn(name), dns.TypeA)
 	if err != nil {
