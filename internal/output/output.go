@@ -48,7 +48,7 @@ func NewWriter(w io.Writer, format string) (RowWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "jsonl", "json":
-		return &jsonWriter{bw: bw, enc: json.NewEncoder(bw)}, nil
+		return &jsonWriter{bw: bw}, nil
 	case "sonar":
 		return &sonarWriter{bw: bw, enc: json.NewEncoder(bw)}, nil
 	case "csv":
@@ -64,11 +64,15 @@ func NewWriter(w io.Writer, format string) (RowWriter, error) {
 
 type jsonWriter struct {
 	bw  *bufio.Writer
-	enc *json.Encoder
+	buf []byte
 }
 
-func (j *jsonWriter) Write(r sweep.Row) error { return j.enc.Encode(ToJSON(r)) }
-func (j *jsonWriter) Flush() error            { return j.bw.Flush() }
+func (j *jsonWriter) Write(r sweep.Row) error {
+	j.buf = appendJSONRow(j.buf[:0], r)
+	_, err := j.bw.Write(j.buf)
+	return err
+}
+func (j *jsonWriter) Flush() error { return j.bw.Flush() }
 
 // sonarWriter writes Project Sonar's rDNS format; only rows with a PTR.
 type sonarWriter struct {

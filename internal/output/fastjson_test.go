@@ -1,0 +1,51 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// FuzzAppendJSONRow holds the hand-written encoder to encoding/json.
+func FuzzAppendJSONRow(f *testing.F) {
+	f.Add("scan-30.security.ipip.net", "s1", uint32(0xc6336407), uint8(1), uint8(1), uint32(3600), int64(1795309323))
+	f.Add(`q\"uo\\te<>&`+"\u2028\xff\x01", "", uint32(0), uint8(4), uint8(0), uint32(0), int64(0))
+	f.Add(".", "x", uint32(1), uint8(1), uint8(5), uint32(1), int64(-1))
+	f.Fuzz(func(t *testing.T, ptr, scan string, ip uint32, status, fc uint8, ttl uint32, unix int64) {
+		r := sweep.Row{Scan: scan, IP: netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}),
+			PTR: ptr, Status: sweep.Statuses[int(status)%len(sweep.Statuses)], TTL: ttl,
+			FCrDNS: sweep.FCrDNS(fc % 6), ResolvedAt: time.Unix(unix%(1<<33), 0)}
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(ToJSON(r)); err != nil {
+			t.Skip(err)
+		}
+		if got := appendJSONRow(nil, r); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendJSONRow = %s\nencoding/json = %s", got, want.Bytes())
+		}
+	})
+}
+
+func BenchmarkJSONRow(b *testing.B) {
+	r := sweep.Row{Scan: "bench", IP: netip.MustParseAddr("198.51.100.7"), PTR: "scan-30.security.ipip.net",
+		Status: sweep.StatusOK, TTL: 3600, FCrDNS: sweep.FCrDNSConfirmed, ResolvedAt: time.Unix(1795309323, 0)}
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = appendJSONRow(buf[:0], r)
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		for b.Loop() {
+			buf.Reset()
+			_ = enc.Encode(ToJSON(r))
+		}
+	})
+}
