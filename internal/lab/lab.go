@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -312,4 +313,21 @@ func canonical(served string) string {
 		served = name
 	}
 	return sweep.CanonicalName(served)
+}
+
+// slash24 returns the third octet of the /24 of the space whose reverse
+// zone holds name (case-insensitive, with or without the trailing dot).
+func (l *Lab) slash24(name string) (byte, bool) {
+	labels := sweep.SplitLabels(strings.ToLower(name))
+	n := len(labels)
+	a := l.space.Addr().As4()
+	if n < 5 || labels[n-1] != "arpa" || labels[n-2] != "in-addr" ||
+		labels[n-3] != strconv.Itoa(int(a[0])) || labels[n-4] != strconv.Itoa(int(a[1])) {
+		return 0, false
+	}
+	c, err := strconv.Atoi(labels[n-5])
+	if err != nil || c < 0 || c > 255 {
+		return 0, false
+	}
+	return byte(c), true
 }

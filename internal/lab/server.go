@@ -23,6 +23,7 @@ type Server struct {
 	udp     *dns.Server
 	tcp     *dns.Server
 	queries atomic.Uint64
+	per24   [256]atomic.Uint64 // queries for names at or below each /24 of the space
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -120,6 +121,11 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 
 func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 	s.queries.Add(1)
+	if len(r.Question) == 1 {
+		if c, ok := s.lab.slash24(r.Question[0].Name); ok {
+			s.per24[c].Add(1)
+		}
+	}
 	resp, ok := s.lab.Answer(r, udp)
 	if !ok {
 		return // silent: the client times out
@@ -133,6 +139,16 @@ func (s *Server) Addr() string { return s.addr }
 // Queries returns the number of queries received so far, dropped ones
 // included.
 func (s *Server) Queries() uint64 { return s.queries.Load() }
+
+// QueriesIn returns the number of queries received so far for names at or
+// below the reverse zone of the /24 of the space that holds ip (PTR queries
+// for its addresses, and its /24 name); 0 outside the space.
+func (s *Server) QueriesIn(ip netip.Addr) uint64 {
+	if !ip.Is4() || !s.lab.space.Contains(ip) {
+		return 0
+	}
+	return s.per24[ip.As4()[2]].Load()
+}
 
 // Close stops the server and waits for its goroutines. It is safe to call
 // more than once.
