@@ -82,7 +82,9 @@ func (b *batcher) run() {
 				timer = time.NewTimer(b.w.cfg.FlushInterval)
 				tick = timer.C
 			}
-			if rows >= b.w.cfg.BatchRows {
+			// Flush on size, or when the units waiting would otherwise
+			// hold every slot the fetch loop has left.
+			if rows >= b.w.cfg.BatchRows || len(batch) >= b.w.cfg.MaxHeld-b.w.cfg.Units {
 				flush()
 			}
 		case <-tick:

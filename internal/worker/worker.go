@@ -65,8 +65,10 @@ type Config struct {
 	// Units is the number of units resolved at once (default 2).
 	Units int
 	// MaxHeld is the number of units a worker holds at most: being resolved
-	// or waiting for the store (default 8×Units). It bounds memory when the
-	// store is slow or down.
+	// or waiting for the store (default 32×Units, at least 64). It bounds
+	// memory when the store is slow or down. A batch is flushed at the
+	// latest when it holds MaxHeld−Units units, so the worker never idles
+	// waiting for the flush timer with its slots full.
 	MaxHeld int
 	// BatchRows flushes the batcher when this many rows wait (default 50000).
 	BatchRows int
@@ -133,8 +135,8 @@ func New(cfg Config) (*Worker, error) {
 		}
 	}
 	def(&cfg.Units, 2)
-	def(&cfg.MaxHeld, 8*cfg.Units)
-	cfg.MaxHeld = max(cfg.MaxHeld, cfg.Units)
+	def(&cfg.MaxHeld, max(64, 32*cfg.Units))
+	cfg.MaxHeld = max(cfg.MaxHeld, cfg.Units+1)
 	def(&cfg.BatchRows, 50000)
 	defd(&cfg.FlushInterval, 2*time.Second)
 	defd(&cfg.Heartbeat, 15*time.Second)
