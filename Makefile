@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench chaos demo deps clickhouse clean
+.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean
 
 all: build
 
@@ -33,7 +33,14 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
 
-bench: deps
+# Knot serving 1M generated addresses (Unbound in front too): dnsperf, the
+# engine alone (worker resolve) and the whole pipeline (coordinator sweep),
+# every answer checked. Writes the table to bench.md; see BENCHMARKS.md.
+bench: deps build
+	$(BIN)/ptrbench --bin $(BIN) --unbound --out bench.md
+
+# Go micro-benchmarks (packer, parser, matcher, batcher, output), with allocations.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Fault scenarios with real processes: worker, NATS (built from the module),

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Median returns the median of xs (the mean of the middle two for an even
+// count), or 0 for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func rates(runs []Measurement, f func(Measurement) float64) (median, best float64) {
+	xs := make([]float64, len(runs))
+	for i, m := range runs {
+		xs[i] = f(m)
+	}
+	if len(xs) > 0 {
+		best = slices.Max(xs)
+	}
+	return Median(xs), best
+}
+
+func qps(m Measurement) float64       { return m.QPS }
+func addrRate(m Measurement) float64  { return m.AddressesPerSec }
+func queriesOf(m Measurement) float64 { return float64(m.Queries) }
+
+// Verified summarises a row's verdicts: "yes" when every round was right,
+// otherwise the problem counts of the rounds that were not (the examples
+// are in the progress log).
+func (r *Row) Verified() string {
+	var bad []string
+	for i, v := range r.Verdicts {
+		if v.Errors() > 0 {
+			bad = append(bad, fmt.Sprintf("round %d: %s", i+1, v.Short()))
+		}
+	}
+	switch {
+	case len(r.Verdicts) == 0:
+		return "not run"
+	case len(bad) > 0:
+		return "NO: " + strings.Join(bad, "; ")
+	case r.Ceiling:
+		return "rcodes only: yes"
+	}
+	return "yes"
+}
+
+// ceiling returns the dnsperf row of target.
+func (rep *Report) ceiling(target string) *Row {
+	for _, r := range rep.Rows {
+		if r.Ceiling && r.Target == target {
+			return r
+		}
+	}
+	return nil
+}
+
+// Ratio returns a row's median queries/s and addresses/s divided by those
+// of dnsperf against the same server.
+func (rep *Report) Ratio(r *Row) (qpsRatio, addrRatio float64) {
+	c := rep.ceiling(r.Target)
+	if c == nil {
+		return 0, 0
+	}
+	cq, _ := rates(c.Runs, qps)
+	ca, _ := rates(c.Runs, addrRate)
+	q, _ := rates(r.Runs, qps)
+	a, _ := rates(r.Runs, addrRate)
+	if cq > 0 {
+		qpsRatio = q / cq
+	}
+	if ca > 0 {
+		addrRatio = a / ca
+	}
+	return qpsRatio, addrRatio
+}
+
+// Markdown writes the results table: per row the median and best queries/s
+// and addresses/s over the rounds, the ratios of the medians to dnsperf
+// against the same server, the median queries per run, and whether every
+// answer was checked right.
+func (rep *Report) Markdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| tool | server | queries/s median | queries/s best | addresses/s median | addresses/s best | × dnsperf (queries/s) | × dnsperf (addresses/s) | queries | answers verified |\n")
+	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	for _, r := range rep.Rows {
+		qm, qb := rates(r.Runs, qps)
+		am, ab := rates(r.Runs, addrRate)
+		n, _ := rates(r.Runs, queriesOf)
+		rq, ra := rep.Ratio(r)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s | %s |\n", r.Tool, r.Target,
+			thousands(qm), thousands(qb), thousands(am), thousands(ab), rq, ra, thousands(n), r.Verified())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// thousands formats x rounded, with thin separators: 1234567 → "1,234,567".
+func thousands(x float64) string {
+	s := fmt.Sprintf("%.0f", x)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
