@@ -2,6 +2,8 @@ package resolve
 
 import (
 	"net/netip"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,4 +71,67 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// benchParallel resolves prefix as /24 units, par of them at once (as
+// `worker resolve` does), and reports the process's CPU time per address
+// (user and system, the server's included when it runs in-process).
+func benchParallel(b *testing.B, r *Resolver, prefix string, par int, opts sweep.Options) {
+	p := netip.MustParsePrefix(prefix)
+	var units []sweep.Unit
+	for a := p.Addr(); p.Contains(a); {
+		units = append(units, sweep.Unit{Scan: "bench", Prefix: netip.PrefixFrom(a, 24), Options: opts})
+		v := u32(a) + 256
+		if v < 256 {
+			break
+		}
+		a = addrOf(v)
+	}
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		var (
+			mu  sync.Mutex
+			c   sweep.Counts
+			wg  sync.WaitGroup
+			sem = make(chan struct{}, par)
+		)
+		for _, u := range units {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				err := r.Resolve(b.Context(), u, func(res sweep.Result) {
+					mu.Lock()
+					c.Add(res)
+					mu.Unlock()
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if c.Timeout != 0 {
+			b.Fatalf("counts %v, want no timeout", c)
+		}
+		n += int(c.Addresses())
+	}
+	st := r.Stats()
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(max(n, 1)), "cpu-µs/addr")
+	b.ReportMetric(float64(st.Retries)/float64(max(n, 1)), "retries/addr")
+	b.Logf("stats %+v", st)
+}
+
+// cpuTime returns the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

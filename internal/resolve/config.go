@@ -40,7 +40,7 @@ type Config struct {
 	// Timeout is the longest one try waits for a valid answer (default
 	// 1s). Tries before a lookup's last wait for a retransmit timeout
 	// derived from the server's measured round-trip times (RFC 6298, at
-	// least 100ms, doubling with each try) when that is shorter; the last
+	// least 50ms, doubling with each try) when that is shorter; the last
 	// try always waits the full Timeout.
 	Timeout time.Duration
 	// Retries is the number of extra tries after the first, each on the
@@ -48,7 +48,7 @@ type Config struct {
 	Retries int
 	// Concurrency is the most addresses the Resolver resolves at once,
 	// across all its Resolve calls (default 1024): the ceiling of its
-	// adaptive in-flight window, which starts at 256 and shrinks when
+	// adaptive in-flight window, which starts at 128 and shrinks when
 	// answers start to time out (a local server's socket buffer drops
 	// beyond a few hundred queries in flight).
 	Concurrency int

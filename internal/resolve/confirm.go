@@ -24,7 +24,7 @@ func (r *Resolver) confirm(ctx context.Context, w *slot, fwd *forwardCache, name
 		return sweep.FCrDNSNoAddress, nil // the root is no host name
 	}
 	out, err := fwd.lookup(ctx, name, func(ctx context.Context) (outcome, error) {
-		return r.lookup(ctx, w, dns.Fqdn(name), netip.Addr{}, dns.TypeA, 0, queries)
+		return r.lookup(ctx, w, dns.Fqdn(name), netip.Addr{}, dns.TypeA, 0, queries, nil)
 	})
 	if err != nil {
 		return sweep.FCrDNSNone, err

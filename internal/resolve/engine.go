@@ -21,12 +21,17 @@ import (
 // to its server, so the kernel drops packets from any other address or
 // port; one reader goroutine per socket reads answers in batches
 // (recvmmsg through x/net/ipv4 ReadBatch), matches them to the waiting
-// query by ID and checks the question before handing the packet over.
-// Everything else is dropped and counted.
+// query by ID and checks the question before handing the packet over:
+// a fast-path query (fast.go) is completed inline by the reader, which
+// then sends queued queries into the freed window slots; a slow-path one
+// (a goroutine with a slot: probes, retries, CNAME chains, TCP, forward
+// confirmation) is woken. Everything else is dropped and counted. One
+// timer goroutine expires the fast path's queries.
 //
 // Lifecycle: the sockets are opened by the first Resolve call that starts
-// while none is running and closed, their readers waited for, when the
-// last running Resolve call returns. A Resolver therefore needs no Close.
+// while none is running and closed, their readers and the timer waited
+// for, when the last running Resolve call returns. A Resolver therefore
+// needs no Close.
 
 const (
 	// DefaultSockets is the number of UDP sockets per server.
@@ -54,21 +59,36 @@ const (
 	ejectFor   = 10 * time.Second
 )
 
-// udpSock is one connected UDP socket and the queries waiting on it.
+// udpSock is one connected UDP socket and the queries waiting on it:
+// those of the slow path (pending, a goroutine waiting on its slot) and
+// those of the fast path (fast, indexed by ID, and live, for the timer's
+// scans). An ID is in at most one of them.
 type udpSock struct {
 	conn    *net.UDPConn
 	pc      *ipv4.PacketConn
+	srv     int // server index
 	mu      sync.Mutex
 	pending map[uint16]*slot
+	fast    []*fastQuery // by ID; len 65536
+	live    []*fastQuery // the non-nil entries of fast, in any order
 }
 
-// engine owns the sockets; see above.
+// engine owns the sockets and the timer of the fast path; see above.
 type engine struct {
 	r     *Resolver
 	mu    sync.Mutex
 	refs  int
 	socks [][]*udpSock // by server index
+	all   []*udpSock
+	stop  chan struct{} // closed to stop the timer
 	wg    sync.WaitGroup
+
+	// The send queue; see fast.go.
+	qmu   sync.Mutex
+	queue []*fastQuery // waiting from qhead on
+	qhead int
+	qhigh int
+	space chan struct{} // closed when the queue is low again; nil: no waiter
 }
 
 // acquire opens the sockets if no Resolve call is running.
@@ -88,7 +108,7 @@ func (e *engine) acquire() error {
 				return fmt.Errorf("%w to %s: %w", ErrSocket, s.addr, err)
 			}
 			_ = c.SetReadBuffer(1 << 20)
-			us := &udpSock{conn: c, pending: make(map[uint16]*slot, 256)}
+			us := &udpSock{conn: c, srv: i, pending: make(map[uint16]*slot, 16), fast: make([]*fastQuery, 1<<16)}
 			if s.addr.Addr().Unmap().Is4() {
 				us.pc = ipv4.NewPacketConn(c)
 			}
@@ -96,8 +116,10 @@ func (e *engine) acquire() error {
 		}
 	}
 	e.socks = socks
+	e.all = e.all[:0]
 	for _, ss := range socks {
 		for _, s := range ss {
+			e.all = append(e.all, s)
 			e.wg.Add(1)
 			go func() {
 				defer e.wg.Done()
@@ -105,6 +127,13 @@ func (e *engine) acquire() error {
 			}()
 		}
 	}
+	e.stop = make(chan struct{})
+	e.qhigh = max(2*e.r.concurrency, 2*sendBatch)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.tick(e.stop)
+	}()
 	e.refs = 1
 	return nil
 }
@@ -117,8 +146,9 @@ func (e *engine) release() {
 		return
 	}
 	closeAll(e.socks)
+	close(e.stop)
 	e.wg.Wait()
-	e.socks = nil
+	e.socks, e.all = nil, nil
 }
 
 func closeAll(socks [][]*udpSock) {
@@ -139,6 +169,8 @@ func (e *engine) sock(i int) *udpSock {
 // read is a socket's reader loop; it ends when the socket is closed.
 func (e *engine) read(s *udpSock) {
 	st := &e.r.stats
+	var p parsed
+	sb := newSendBuf()
 	if s.pc == nil { // IPv6: one packet per read
 		buf := make([]byte, readBufLen)
 		for {
@@ -149,7 +181,10 @@ func (e *engine) read(s *udpSock) {
 				}
 				continue // ICMP errors of a connected socket: tries time out
 			}
-			s.deliver(buf[:n], n == len(buf), st)
+			if fq := s.deliver(buf[:n], st); fq != nil {
+				e.completeFast(fq, buf[:n], n == len(buf), &p)
+			}
+			e.pump(sb)
 		}
 	}
 	msgs := make([]ipv4.Message, readBatch)
@@ -168,38 +203,66 @@ func (e *engine) read(s *udpSock) {
 		}
 		for i := range n {
 			m := &msgs[i]
-			s.deliver(m.Buffers[0][:m.N], m.N == readBufLen, st)
+			pkt := m.Buffers[0][:m.N]
+			if fq := s.deliver(pkt, st); fq != nil {
+				e.completeFast(fq, pkt, m.N == readBufLen, &p)
+			}
 		}
+		e.pump(sb)
 	}
 }
 
 // deliver hands pkt to the query waiting for its ID when it is a response
-// to that query's question (or an error response without a question);
-// anything else is dropped and counted.
-func (s *udpSock) deliver(pkt []byte, cut bool, st *counters) {
+// to that query's question (or an error response without a question):
+// a slow-path query is woken with the packet in its slot; a fast-path
+// query is removed from the socket and returned for the caller to
+// complete. Anything else is dropped and counted.
+func (s *udpSock) deliver(pkt []byte, st *counters) *fastQuery {
 	if len(pkt) < headerLen {
 		st.invalid.Add(1)
-		return
+		return nil
 	}
 	id := pktID(pkt)
 	flags := pktFlags(pkt)
+	cut := len(pkt) == readBufLen
 	s.mu.Lock()
+	if fq := s.fast[id]; fq != nil {
+		if flags&flagQR == 0 || flags&flagOpcode != 0 || !(matchQuestion(pkt, fq.question()) || errorWithoutQuestion(pkt)) {
+			s.mu.Unlock()
+			st.invalid.Add(1)
+			return nil
+		}
+		s.removeFast(fq)
+		s.mu.Unlock()
+		return fq
+	}
 	w := s.pending[id]
 	if w == nil {
 		s.mu.Unlock()
 		st.unmatched.Add(1)
-		return
+		return nil
 	}
 	if flags&flagQR == 0 || flags&flagOpcode != 0 || !(matchQuestion(pkt, w.question()) || errorWithoutQuestion(pkt)) {
 		s.mu.Unlock()
 		st.invalid.Add(1)
-		return
+		return nil
 	}
 	delete(s.pending, id)
 	s.mu.Unlock()
 	w.n = copy(w.rbuf[:], pkt)
 	w.cut = cut
 	w.ch <- struct{}{}
+	return nil
+}
+
+// freeID returns a random ID used by no query on s. s.mu is held.
+func (s *udpSock) freeID() uint16 {
+	for {
+		id := uint16(rand.Uint32())
+		if s.fast[id] == nil && (len(s.pending) == 0 || s.pending[id] == nil) {
+			return id
+		}
+	}
 }
 
 // errorWithoutQuestion reports a response with neither question nor
@@ -222,7 +285,7 @@ type slot struct {
 	qlen  int    // length of its question section
 	rbuf  [readBufLen]byte
 	n     int
-	cut   bool
+	cut   bool // the answer filled rbuf: it may be cut off
 	timer *time.Timer
 	qtype uint16
 	// The accepted answer: parsed by the fast parser (fast, p) or by
@@ -258,10 +321,7 @@ var errTry = fmt.Errorf("%w over udp", errNoAnswer)
 func (e *engine) exchangeUDP(ctx context.Context, i int, w *slot, timeout time.Duration) error {
 	s := e.sock(i)
 	s.mu.Lock()
-	id := uint16(rand.Uint32())
-	for s.pending[id] != nil {
-		id = uint16(rand.Uint32())
-	}
+	id := s.freeID()
 	w.setID(id)
 	s.pending[id] = w
 	s.mu.Unlock()
@@ -274,7 +334,34 @@ func (e *engine) exchangeUDP(ctx context.Context, i int, w *slot, timeout time.D
 		return errTry
 	}
 	e.r.stats.sent.Add(1)
-	w.timer.Reset(timeout)
+	return e.await(ctx, i, s, id, w, sent, sent.Add(timeout))
+}
+
+// resumeUDP goes on with a fast-path try on socket s under id whose
+// answer, now in w.rbuf, the fast parser did not take: it is accepted or
+// counted invalid, and then the wait goes on until deadline as in
+// exchangeUDP.
+func (e *engine) resumeUDP(ctx context.Context, i int, s *udpSock, id uint16, w *slot, sent, deadline time.Time) error {
+	w.setID(id)
+	if w.accept() {
+		e.r.servers[i].rtt.observe(time.Since(sent))
+		return nil
+	}
+	e.r.stats.invalid.Add(1)
+	s.mu.Lock()
+	if s.fast[id] != nil || s.pending[id] != nil || !time.Now().Before(deadline) {
+		s.mu.Unlock() // the ID went to another query meanwhile
+		return errTry
+	}
+	s.pending[id] = w
+	s.mu.Unlock()
+	return e.await(ctx, i, s, id, w, sent, deadline)
+}
+
+// await waits for the answer to w's query, registered on s under id and
+// sent at sent, until deadline; see exchangeUDP.
+func (e *engine) await(ctx context.Context, i int, s *udpSock, id uint16, w *slot, sent, deadline time.Time) error {
+	w.timer.Reset(time.Until(deadline))
 	defer w.timer.Stop()
 	expired := false
 	for {
@@ -302,6 +389,10 @@ func (e *engine) exchangeUDP(ctx context.Context, i int, w *slot, timeout time.D
 			return errTry
 		}
 		s.mu.Lock()
+		if s.fast[id] != nil || s.pending[id] != nil {
+			s.mu.Unlock()
+			return errTry // the ID went to another query meanwhile
+		}
 		s.pending[id] = w // wait on for a valid one
 		s.mu.Unlock()
 	}

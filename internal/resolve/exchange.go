@@ -31,6 +31,19 @@ func (r *Resolver) wait(ctx context.Context, srv *server, zone uint32) error {
 	return ctx.Err()
 }
 
+// limited reports whether any rate limit is set.
+func (r *Resolver) limited() bool {
+	if r.limiter != nil || r.zones != nil {
+		return true
+	}
+	for _, s := range r.servers {
+		if s.limiter != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // accept checks the answer the reader handed to w and prepares it for
 // the caller: a cut-off packet is accepted (it sends the query to TCP), a
 // PTR answer the fast parser understands sets w.fast, anything else must
@@ -51,8 +64,10 @@ func (w *slot) accept() bool {
 }
 
 // exchangeTCP repeats a truncated query (wire, whose question section is
-// question) over a new TCP connection to server.
-func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire, question []byte) (*dns.Msg, error) {
+// question) over a new TCP connection to server. With p (a PTR query), an
+// answer the fast parser takes is parsed into p and the returned message
+// is nil.
+func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire, question []byte, p *parsed) (*dns.Msg, error) {
 	tctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	var d net.Dialer
@@ -81,6 +96,9 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire,
 	}
 	if len(resp) < headerLen || pktID(resp) != pktID(wire) {
 		return nil, fmt.Errorf("%w from %s over tcp: mismatched response", errNoAnswer, server)
+	}
+	if p != nil && parseFast(resp, question, p) {
+		return nil, nil
 	}
 	m, ok := validate(resp, question, false)
 	if !ok {

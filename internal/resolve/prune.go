@@ -157,7 +157,7 @@ func itoa(v byte) string {
 // answered NXDOMAIN (not the end of a CNAME chain), with its negative TTL.
 func (r *Resolver) probe(ctx context.Context, w *slot, name string, zone uint32, blk *block) (nx bool, ttl uint32, queries int, err error) {
 	w.answered = blk // a /24 probe that times out marks its block silent
-	st, err := r.query(ctx, w, name, netip.Addr{}, dns.TypePTR, zone, &queries)
+	st, err := r.query(ctx, w, name, netip.Addr{}, dns.TypePTR, zone, &queries, nil)
 	w.answered = nil
 	r.stats.probes.Add(uint64(queries))
 	if err != nil || st != 0 {

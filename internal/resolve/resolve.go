@@ -64,13 +64,15 @@ type outcome struct {
 // Only records owned by a name on the chain are used. A loop or an overlong
 // chain is servfail. ip, when valid, is the address whose reverse name is
 // name (its query is packed without miekg/dns; name may then be empty). zone is the /16 rate-limit
-// key (0: none). It adds the queries sent to *queries.
-func (r *Resolver) lookup(ctx context.Context, w *slot, name string, ip netip.Addr, qtype uint16, zone uint32, queries *int) (outcome, error) {
+// key (0: none). It adds the queries sent to *queries. rs, when not nil,
+// is where the fast path left the first query (see query).
+func (r *Resolver) lookup(ctx context.Context, w *slot, name string, ip netip.Addr, qtype uint16, zone uint32, queries *int, rs *resume) (outcome, error) {
 	var seen map[string]bool
 	hops := 0
 	cur := name
 	for {
-		st, err := r.query(ctx, w, cur, ip, qtype, zone, queries)
+		st, err := r.query(ctx, w, cur, ip, qtype, zone, queries, rs)
+		rs = nil
 		if err != nil {
 			return outcome{}, err
 		}
@@ -147,8 +149,10 @@ func (p *parsed) outcome() outcome {
 // after each failed try. On the first valid NOERROR or NXDOMAIN response it
 // returns status 0 with the answer in w (w.fast and w.p, or w.msg). When
 // every try failed it returns servfail if any server answered with a
-// failing rcode, else refused if any refused, else timeout.
-func (r *Resolver) query(ctx context.Context, w *slot, name string, ip netip.Addr, qtype uint16, zone uint32, queries *int) (sweep.Status, error) {
+// failing rcode, else refused if any refused, else timeout. rs, when not
+// nil, goes on where the fast path left the query: from its round-robin
+// start and try, first with the answer it handed over (rs.have).
+func (r *Resolver) query(ctx context.Context, w *slot, name string, ip netip.Addr, qtype uint16, zone uint32, queries *int, rs *resume) (sweep.Status, error) {
 	if ip.IsValid() {
 		w.q, w.qlen = packPTRQuery(w.qbuf[:], 0, ip, r.udpSize)
 	} else {
@@ -161,24 +165,36 @@ func (r *Resolver) query(ctx context.Context, w *slot, name string, ip netip.Add
 		}
 	}
 	w.qtype = qtype
-	start := r.next.Add(1) - 1
+	start, first := r.next.Add(1)-1, 0
+	if rs != nil {
+		start, first = rs.start, rs.try
+	}
 	fail := sweep.StatusTimeout
 	tries := r.retries + 1
-	for try := range tries {
+	for try := first; try < tries; try++ {
 		i := r.pick(start + uint64(try))
+		resumed := rs != nil && rs.have && try == first
+		if resumed {
+			i = rs.srv
+		}
 		srv := r.servers[i]
 		timeout := r.timeout
 		if try < tries-1 {
 			timeout = min(srv.rtt.rto(r.timeout)<<try, r.timeout)
 		}
-		if try > 0 {
-			r.stats.retries.Add(1)
+		var err error
+		if resumed {
+			err = r.eng.resumeUDP(ctx, i, rs.sock, rs.id, w, rs.sent, rs.deadline)
+		} else {
+			if try > 0 {
+				r.stats.retries.Add(1)
+			}
+			if err := r.wait(ctx, srv, zone); err != nil {
+				return 0, err
+			}
+			*queries++
+			err = r.eng.exchangeUDP(ctx, i, w, timeout)
 		}
-		if err := r.wait(ctx, srv, zone); err != nil {
-			return 0, err
-		}
-		*queries++
-		err := r.eng.exchangeUDP(ctx, i, w, timeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
@@ -204,14 +220,18 @@ func (r *Resolver) query(ctx context.Context, w *slot, name string, ip netip.Add
 			*queries++
 			r.stats.tcp.Add(1)
 			r.stats.sent.Add(1)
-			m, err := r.exchangeTCP(ctx, srv.addr, w.q, w.question())
+			var p *parsed
+			if w.qtype == dns.TypePTR {
+				p = &w.p
+			}
+			m, err := r.exchangeTCP(ctx, srv.addr, w.q, w.question(), p)
 			if err != nil {
 				if ctx.Err() != nil {
 					return 0, ctx.Err()
 				}
 				continue
 			}
-			w.msg, w.fast = m, false
+			w.msg, w.fast = m, m == nil
 		}
 		rcode := w.p.rcode
 		if !w.fast {

@@ -18,8 +18,10 @@ import (
 var slots = sync.Pool{New: func() any { return newSlot() }}
 
 // Resolve resolves every address of u.Prefix and calls emit exactly once per
-// address with its Result, in any order; emit calls are serialized. DNS
-// outcomes are Status values. Unless u.Options.NoPrune, the /16 and /24
+// address with its Result, in any order; emit calls are serialized. emit
+// runs on the Resolver's own goroutines (mostly the socket readers, shared
+// by every running Resolve call): it must be quick and must neither block
+// on nor call into the Resolver. DNS outcomes are Status values. Unless u.Options.NoPrune, the /16 and /24
 // reverse names are asked first and the addresses of a /24 that answers
 // NXDOMAIN are emitted as nxdomain with Pruned set (see prune.go).
 // Addresses are resolved in a shuffled order, interleaved with those of
@@ -152,6 +154,10 @@ func (ur *unitRun) chunk(ctx context.Context, base uint32, n int) error {
 	}
 	stride, off := uint32(rand.Uint32()|1), rand.Uint32()
 	mask := uint32(n - 1)
+	if !ur.opts.Confirm {
+		order := func(i int) uint32 { return (uint32(i)*stride + off) & mask }
+		return ur.fastChunk(ctx, base, n, order, blocks, bs, done)
+	}
 	return ur.run(ctx, n, func(ctx context.Context, w *slot, i int) error {
 		idx := (uint32(i)*stride + off) & mask
 		if done != nil && done[idx/64].Load()&(1<<(idx%64)) != 0 {
@@ -177,7 +183,7 @@ func (ur *unitRun) resolveEmit(ctx context.Context, w *slot, ip netip.Addr, blk 
 			return err
 		}
 	}
-	res, err := r.resolveOne(ctx, w, ip, ur.opts, ur.fwd, blk)
+	res, err := r.resolveOne(ctx, w, ip, ur.opts, ur.fwd, blk, nil)
 	if slot {
 		r.win.release()
 	}
@@ -228,7 +234,7 @@ func (ur *unitRun) probeBlock(ctx context.Context, w *slot, base uint32, bs int,
 		if err := r.win.acquire(ctx); err != nil {
 			return err
 		}
-		res, err := r.resolveOne(ctx, w, addrOf(base+uint32(j)), ur.opts, ur.fwd, blk)
+		res, err := r.resolveOne(ctx, w, addrOf(base+uint32(j)), ur.opts, ur.fwd, blk, nil)
 		r.win.release()
 		if err != nil {
 			return err
@@ -283,11 +289,15 @@ func (ur *unitRun) run(ctx context.Context, n int, f func(ctx context.Context, w
 }
 
 // resolveOne resolves one address: its PTR records and, when asked, the
-// forward confirmation of each name.
-func (r *Resolver) resolveOne(ctx context.Context, w *slot, ip netip.Addr, opts sweep.Options, fwd *forwardCache, blk *block) (sweep.Result, error) {
+// forward confirmation of each name. rs, when not nil, is where the fast
+// path left its first query.
+func (r *Resolver) resolveOne(ctx context.Context, w *slot, ip netip.Addr, opts sweep.Options, fwd *forwardCache, blk *block, rs *resume) (sweep.Result, error) {
 	res := sweep.Result{IP: ip}
+	if rs != nil {
+		res.Queries = rs.queries
+	}
 	w.answered = blk
-	out, err := r.lookup(ctx, w, "", ip, dns.TypePTR, zoneKey(ip), &res.Queries)
+	out, err := r.lookup(ctx, w, "", ip, dns.TypePTR, zoneKey(ip), &res.Queries, rs)
 	w.answered = nil
 	if err != nil {
 		return res, err

@@ -334,8 +334,56 @@ func TestUnpackableName(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.eng.release()
-	out, err := r.lookup(t.Context(), newSlot(), "a..example.", netip.Addr{}, dns.TypeA, 0, &queries)
+	out, err := r.lookup(t.Context(), newSlot(), "a..example.", netip.Addr{}, dns.TypeA, 0, &queries, nil)
 	if err != nil || out.status != sweep.StatusServFail || queries != 0 || s.total.Load() != 0 {
 		t.Errorf("lookup = %v, %v with %d queries, want servfail, nil, 0", out.status, err, queries)
+	}
+}
+
+// TestConcurrentResolveFast shares one small window among Resolve calls on
+// the fast path (run with -race): every address once, with one query.
+func TestConcurrentResolveFast(t *testing.T) {
+	s := newServer(t, synthetic)
+	r := mustNew(t, Config{Servers: []string{s.Addr}, Concurrency: 8})
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, byte(i), 0}), 24)
+			for _, res := range resolveAll(t, r, p, sweep.Options{NoPrune: true}) {
+				wantSynthetic(t, res)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestCancelQueued cancels Resolve calls whose queries wait in the
+// engine's queue behind a full window of unanswered ones.
+func TestCancelQueued(t *testing.T) {
+	s := newServer(t, dns.HandlerFunc(func(dns.ResponseWriter, *dns.Msg) {}))
+	r := mustNew(t, Config{Servers: []string{s.Addr}, Timeout: time.Minute, Concurrency: 16})
+	ctx, cancel := context.WithCancel(t.Context())
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, byte(i), 0}), 24)
+			errs <- r.Resolve(ctx, sweep.Unit{Prefix: p, Options: sweep.Options{NoPrune: true}}, func(res sweep.Result) {
+				t.Errorf("%v emitted, it never got an answer", res.IP)
+			})
+		}()
+	}
+	for r.Stats().Queries < 16 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	for range 3 {
+		if err := <-errs; !errors.Is(err, context.Canceled) {
+			t.Errorf("Resolve = %v, want context.Canceled", err)
+		}
+	}
+	if got := r.Stats().Queries; got > 16 {
+		t.Errorf("%d queries sent, want at most the window of 16", got)
 	}
 }

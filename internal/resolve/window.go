@@ -29,7 +29,7 @@ type window struct {
 
 // Window tuning.
 const (
-	initialWindow  = 256
+	initialWindow  = 128
 	minWindow      = 16
 	timeoutTarget  = 0.02 // timeouts per try above which the window shrinks
 	decreaseEvery  = 100 * time.Millisecond
@@ -52,6 +52,16 @@ func (w *window) acquire(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// tryAcquire takes a slot if one is free at once.
+func (w *window) tryAcquire() bool {
+	select {
+	case <-w.tokens:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -143,8 +153,13 @@ type rttEstimator struct {
 }
 
 // minRTO is the shortest retransmit timeout: below it scheduling noise on
-// a loaded machine would send needless repeats.
-const minRTO = 250 * time.Millisecond
+// a loaded machine would send needless repeats. Servers whose round-trip
+// times vary (a recursive resolver's cache misses) get a longer one from
+// their variance; the floor matters for a server that answers fast and
+// steadily, where a long one turns each dropped query into a stall (a
+// local Knot drops beyond its socket buffer). A late answer to a repeated
+// query is dropped as Unmatched.
+const minRTO = 50 * time.Millisecond
 
 func (e *rttEstimator) observe(rtt time.Duration) {
 	e.mu.Lock()

@@ -177,10 +177,13 @@ func (p *parsed) name(i int) []byte {
 // query's question section). It handles NOERROR and NXDOMAIN answers whose
 // records are PTRs (those owned by the question name kept, others
 // ignored), SOAs and an OPT without options, in sections that hold exactly
-// the counted records. Any other answer returns false and is left to
-// miekg/dns: TC, another rcode, a CNAME or any other record type, EDNS
-// options or an extended rcode, and anything malformed. It reuses p and
-// allocates only when p's buffers grow.
+// the counted records, a referral's NS records in authority and glue in
+// additional (ignored), and one CNAME from the question name to another
+// name (RFC 2317) when the answer is complete as lookup sees it: NXDOMAIN,
+// or PTRs owned by the target and none by the question name. Any other
+// answer returns false and is left to miekg/dns: TC, another rcode, other
+// CNAMEs or any other record type, EDNS options or an extended rcode, and
+// anything malformed. It reuses p and allocates only when p's buffers grow.
 func parseFast(pkt []byte, q []byte, p *parsed) bool {
 	p.reset()
 	if len(pkt) < headerLen {
@@ -201,7 +204,9 @@ func parseFast(pkt []byte, q []byte, p *parsed) bool {
 	ns := int(binary.BigEndian.Uint16(pkt[8:]))
 	ar := int(binary.BigEndian.Uint16(pkt[10:]))
 	off := headerLen + len(q)
+	answers := off
 	opts := 0
+	cname := -1 // offset of the CNAME's target
 	for i := 0; i < an+ns+ar; i++ {
 		ownerOff := off
 		end, ok := skipName(pkt, off)
@@ -237,6 +242,23 @@ func parseFast(pkt []byte, q []byte, p *parsed) bool {
 			if !p.addName(pkt[:off], rd, ttl) {
 				return false
 			}
+		case dns.TypeCNAME:
+			nameEnd, ok := skipName(pkt[:off], rd)
+			if !ok || nameEnd != off || section != 0 || class != dns.ClassINET || cname >= 0 || !ownerIs(pkt, ownerOff, q) {
+				return false
+			}
+			cname = rd
+		case dns.TypeNS:
+			// A referral's NS records in authority: ignored, as lookup does.
+			nameEnd, ok := skipName(pkt[:off], rd)
+			if !ok || nameEnd != off || section != 1 {
+				return false
+			}
+		case dns.TypeA, dns.TypeAAAA:
+			// A referral's glue in additional: ignored.
+			if section != 2 || (rtype == dns.TypeA && rdlen != 4) || (rtype == dns.TypeAAAA && rdlen != 16) {
+				return false
+			}
 		case dns.TypeSOA:
 			mname, ok := skipName(pkt[:off], rd)
 			if !ok {
@@ -260,7 +282,72 @@ func parseFast(pkt []byte, q []byte, p *parsed) bool {
 			return false
 		}
 	}
+	if cname >= 0 {
+		return p.followCNAME(pkt, q, answers, an, cname)
+	}
 	return true
+}
+
+// followCNAME completes parseFast for an answer with one CNAME of the
+// question name whose target is at off: it keeps the PTRs owned by the
+// target instead, and accepts only an answer lookup would end with.
+func (p *parsed) followCNAME(pkt []byte, q []byte, answers, an, off int) bool {
+	var buf [maxNameWire + 4]byte
+	target, ok := appendWire(buf[:0], pkt, off)
+	if !ok || len(p.ends) > 0 || ownerIs(pkt, off, q) {
+		return false // PTRs of both names, or a loop: miekg/dns decides
+	}
+	if p.rcode == dns.RcodeNameError {
+		return true
+	}
+	off = answers
+	for range an {
+		ownerOff := off
+		end, _ := skipName(pkt, off) // checked by parseFast
+		rtype := binary.BigEndian.Uint16(pkt[end:])
+		class := binary.BigEndian.Uint16(pkt[end+2:])
+		ttl := binary.BigEndian.Uint32(pkt[end+4:])
+		rd := end + 10
+		off = rd + int(binary.BigEndian.Uint16(pkt[end+8:]))
+		if rtype == dns.TypePTR && class == dns.ClassINET && ownerIs(pkt, ownerOff, target) {
+			if !p.addName(pkt[:off], rd, ttl) {
+				return false
+			}
+		}
+	}
+	return len(p.ends) > 0 // else lookup asks for the target
+}
+
+// appendWire appends the name at off in uncompressed wire form.
+func appendWire(dst []byte, pkt []byte, off int) ([]byte, bool) {
+	ptrs := 0
+	for {
+		if off >= len(pkt) {
+			return dst, false
+		}
+		c := int(pkt[off])
+		switch c & 0xC0 {
+		case 0x00:
+			if off+1+c > len(pkt) || len(dst)+1+c > maxNameWire {
+				return dst, false
+			}
+			dst = append(dst, pkt[off:off+1+c]...)
+			if c == 0 {
+				return dst, true
+			}
+			off += 1 + c
+		case 0xC0:
+			if off+1 >= len(pkt) {
+				return dst, false
+			}
+			if ptrs++; ptrs > maxPointers {
+				return dst, false
+			}
+			off = (c&0x3F)<<8 | int(pkt[off+1])
+		default:
+			return dst, false
+		}
+	}
 }
 
 // addName decodes the name at off into p as a canonical PTR name (see
