@@ -2,16 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,77 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/testpki"
 )
-
-// testPKI is a CA with a server certificate for 127.0.0.1 and a client
-// certificate, written as PEM files into a temporary directory.
-type testPKI struct {
-	CA, ServerCert, ServerKey, ClientCert, ClientKey string
-	caCert                                           *x509.Certificate
-	clientDER                                        []byte
-}
-
-func newTestPKI(t *testing.T) testPKI {
-	t.Helper()
-	dir := t.TempDir()
-	caKey := genKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "ptrsweep test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := testPKI{CA: writePEM(t, dir, "ca.pem", "CERTIFICATE", caDER), caCert: ca}
-	leaf := func(name string, serial int64, usage x509.ExtKeyUsage, ips []net.IP) (string, string, []byte) {
-		key := genKey(t)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-			IPAddresses:  ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return writePEM(t, dir, name+".pem", "CERTIFICATE", der), writePEM(t, dir, name+"-key.pem", "PRIVATE KEY", keyDER), der
-	}
-	p.ServerCert, p.ServerKey, _ = leaf("server", 2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	p.ClientCert, p.ClientKey, p.clientDER = leaf("client", 3, x509.ExtKeyUsageClientAuth, nil)
-	return p
-}
-
-func genKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	return writeFile(t, dir, name, string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})))
-}
 
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -102,7 +27,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func TestTLSConfig(t *testing.T) {
 	t.Setenv(EnvPassword, "")
-	pki := newTestPKI(t)
+	pki := testpki.New(t)
 	q := url.QueryEscape
 	o, err := ParseDSN("clickhouse://reader@127.0.0.1/db?ca=" + q(pki.CA) + "&cert=" + q(pki.ClientCert) + "&key=" + q(pki.ClientKey))
 	if err != nil {
@@ -120,7 +45,7 @@ func TestTLSConfig(t *testing.T) {
 			cfg.ServerName, cfg.InsecureSkipVerify, cfg.MinVersion)
 	}
 	// The pool holds the CA: the client certificate, signed by it, verifies.
-	client, err := x509.ParseCertificate(pki.clientDER)
+	client, err := x509.ParseCertificate(pki.ClientDER)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +55,7 @@ func TestTLSConfig(t *testing.T) {
 	if _, err := client.Verify(x509.VerifyOptions{Roots: cfg.RootCAs, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		t.Errorf("a certificate signed by the test CA does not verify against RootCAs: %v", err)
 	}
-	if len(cfg.Certificates) != 1 || len(cfg.Certificates[0].Certificate) != 1 || string(cfg.Certificates[0].Certificate[0]) != string(pki.clientDER) {
+	if len(cfg.Certificates) != 1 || len(cfg.Certificates[0].Certificate) != 1 || string(cfg.Certificates[0].Certificate[0]) != string(pki.ClientDER) {
 		t.Errorf("TLSConfig: Certificates = %d, want the client certificate of cert=", len(cfg.Certificates))
 	}
 
@@ -152,7 +77,7 @@ func TestTLSConfig(t *testing.T) {
 
 func TestTLSFileErrors(t *testing.T) {
 	t.Setenv(EnvPassword, "")
-	pki := newTestPKI(t)
+	pki := testpki.New(t)
 	dir := t.TempDir()
 	garbage := writeFile(t, dir, "garbage.pem", "hunter2 is no certificate\n")
 	missing := filepath.Join(dir, "missing.pem")
@@ -223,7 +148,7 @@ func TestPasswordSources(t *testing.T) {
 
 // tlsServer accepts TLS connections on 127.0.0.1 and reports the outcome
 // of each handshake; it then closes the connection. It stops at cleanup.
-func tlsServer(t *testing.T, pki testPKI, requireClientCert bool) (addr string, handshakes <-chan error) {
+func tlsServer(t *testing.T, pki testpki.PKI, requireClientCert bool) (addr string, handshakes <-chan error) {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(pki.ServerCert, pki.ServerKey)
 	if err != nil {
@@ -232,7 +157,7 @@ func tlsServer(t *testing.T, pki testPKI, requireClientCert bool) (addr string, 
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 	if requireClientCert {
 		pool := x509.NewCertPool()
-		pool.AddCert(pki.caCert)
+		pool.AddCert(pki.CACert)
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
 	l, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
@@ -270,7 +195,7 @@ func tlsServer(t *testing.T, pki testPKI, requireClientCert bool) (addr string, 
 // server asks for one), and fails with a clear error without the CA.
 func TestConnectTLS(t *testing.T) {
 	t.Setenv(EnvPassword, "")
-	pki := newTestPKI(t)
+	pki := testpki.New(t)
 	q := url.QueryEscape
 	tests := []struct {
 		name          string
