@@ -122,7 +122,7 @@ func (r *resolverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.resolvers, "resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
 	fs.Float64Var(&r.qps, "qps", 20000, "hard limit on DNS queries per second, retries included (0 = unlimited)")
 	fs.DurationVar(&r.timeout, "timeout", time.Second, "timeout of one DNS query try")
-	fs.IntVar(&r.retries, "retries", 2, "extra tries of a query, each on the next resolver")
+	fs.IntVar(&r.retries, "retries", resolve.DefaultRetries, "extra tries of a query, each on the next resolver (retransmit timeouts double from the measured round-trip time; the last try waits --timeout)")
 }
 
 func (r *resolverFlags) config() (resolve.Config, error) {
@@ -158,8 +158,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cf.registerQueue(fs)
 	rf.register(fs)
 	workers := fs.Int("workers", 4, "workers to run in-process")
+	units := fs.Int("units", 4, "units each in-process worker resolves at once")
 	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
-	flush := fs.Duration("flush-interval", 2*time.Second, "longest wait before a partial batch is inserted")
+	flush := fs.Duration("flush-interval", 500*time.Millisecond, "longest wait before a partial batch is inserted")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -167,8 +168,8 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if *workers < 1 {
-		return cli.Usagef("--workers %d: want at least 1", *workers)
+	if *workers < 1 || *units < 1 {
+		return cli.Usagef("--workers %d, --units %d: want at least 1 each", *workers, *units)
 	}
 	conn, err := cf.conn()
 	if err != nil {
@@ -188,7 +189,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg := coordinator.SweepConfig{Conn: conn, Plan: pl, Workers: *workers, Resolve: rc, Progress: stderr,
 		Terminal: isTerminal(stderr), Logger: log}
-	cfg.Worker.BatchRows, cfg.Worker.FlushInterval = *batchRows, *flush
+	cfg.Worker.BatchRows, cfg.Worker.FlushInterval, cfg.Worker.Units = *batchRows, *flush, *units
 	cfg.Worker.Heartbeat = max(conn.AckWait/4, time.Second)
 	sum, err := coordinator.Sweep(ctx, cfg)
 	if sum.Scan != "" && (err == nil || errors.Is(err, coordinator.ErrUnitsFailed)) {

@@ -26,7 +26,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	resolvers := fs.String("resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
 	qps := fs.Float64("qps", 20000, "hard limit on DNS queries per second, retries included (0 = unlimited)")
 	timeout := fs.Duration("timeout", time.Second, "timeout of one DNS query try")
-	retries := fs.Int("retries", 2, "extra tries of a query, each on the next resolver")
+	retries := fs.Int("retries", resolve.DefaultRetries, "extra tries of a query, each on the next resolver (retransmit timeouts double from the measured round-trip time; the last try waits --timeout)")
 	confirm := fs.Bool("confirm", false, "forward-confirm every PTR name (FCrDNS)")
 	prune := fs.Bool("prune", true, "skip the addresses of reverse zones that answer NXDOMAIN (RFC 8020)")
 	scan := fs.String("scan", "", "scan name written in every row")

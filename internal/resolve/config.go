@@ -12,7 +12,7 @@ import (
 // Defaults for zero Config fields.
 const (
 	DefaultTimeout     = time.Second
-	DefaultRetries     = 2
+	DefaultRetries     = 4
 	DefaultConcurrency = 1024
 	DefaultUDPSize     = 1232
 )

@@ -144,7 +144,7 @@ func TestRetries(t *testing.T) {
 				}
 				addrs = append(addrs, newServer(t, behaviour(t, kind, good)).Addr)
 			}
-			r := mustNew(t, Config{Servers: addrs, Timeout: 100 * time.Millisecond})
+			r := mustNew(t, Config{Servers: addrs, Timeout: 100 * time.Millisecond, Retries: 2})
 			got := resolveOneAddr(t, r, "192.0.2.7", sweep.Options{})
 			var want []sweep.PTR
 			if tt.status == sweep.StatusOK {

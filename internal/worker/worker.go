@@ -73,7 +73,7 @@ type Config struct {
 	// BatchRows flushes the batcher when this many rows wait (default 50000).
 	BatchRows int
 	// FlushInterval flushes the batcher this long after its first pending
-	// unit at the latest (default 2s).
+	// unit at the latest (default 500ms).
 	FlushInterval time.Duration
 	// Heartbeat is the interval of InProgress calls for a unit being worked
 	// on (default 15s; keep it well under the consumer's AckWait).
@@ -138,7 +138,7 @@ func New(cfg Config) (*Worker, error) {
 	def(&cfg.MaxHeld, max(64, 32*cfg.Units))
 	cfg.MaxHeld = max(cfg.MaxHeld, cfg.Units+1)
 	def(&cfg.BatchRows, 50000)
-	defd(&cfg.FlushInterval, 2*time.Second)
+	defd(&cfg.FlushInterval, 500*time.Millisecond)
 	defd(&cfg.Heartbeat, 15*time.Second)
 	defd(&cfg.RetryBackoff, 200*time.Millisecond)
 	defd(&cfg.MaxBackoff, 30*time.Second)
