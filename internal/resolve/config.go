@@ -65,6 +65,7 @@ type Config struct {
 // server, which are open while at least one Resolve call runs (see
 // engine.go). It needs no Close.
 type Resolver struct {
+	tcp         tcpPool // idle TCP connections for truncated answers
 	servers     []*server
 	timeout     time.Duration
 	retries     int

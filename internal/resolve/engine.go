@@ -149,6 +149,7 @@ func (e *engine) release() {
 	close(e.stop)
 	e.wg.Wait()
 	e.socks, e.all = nil, nil
+	e.r.tcp.closeAll()
 }
 
 func closeAll(socks [][]*udpSock) {

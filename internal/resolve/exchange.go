@@ -64,38 +64,38 @@ func (w *slot) accept() bool {
 }
 
 // exchangeTCP repeats a truncated query (wire, whose question section is
-// question) over a new TCP connection to server. With p (a PTR query), an
-// answer the fast parser takes is parsed into p and the returned message
-// is nil.
+// question) over TCP to server, on a pooled connection when one is idle
+// (a pooled connection the server has closed meanwhile is replaced by a new
+// one). With p (a PTR query), an answer the fast parser takes is parsed
+// into p and the returned message is nil.
 func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire, question []byte, p *parsed) (*dns.Msg, error) {
 	tctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(tctx, "tcp", server.String())
-	if err != nil {
+	var resp []byte
+	for {
+		c := r.tcp.get(server)
+		pooled := c != nil
+		if c == nil {
+			var d net.Dialer
+			var err error
+			if c, err = d.DialContext(tctx, "tcp", server.String()); err != nil {
+				return nil, r.tryFailed(ctx, server, "tcp", err)
+			}
+		}
+		var err error
+		resp, err = tcpRoundTrip(tctx, c, wire)
+		if err == nil && len(resp) >= headerLen && pktID(resp) == pktID(wire) {
+			r.tcp.put(server, c)
+			break
+		}
+		c.Close()
+		if err == nil {
+			return nil, fmt.Errorf("%w from %s over tcp: mismatched response", errNoAnswer, server)
+		}
+		if pooled && tctx.Err() == nil {
+			continue // the server closed the idle connection: dial anew
+		}
 		return nil, r.tryFailed(ctx, server, "tcp", err)
-	}
-	defer c.Close()
-	deadline, _ := tctx.Deadline()
-	stop := deadlineOnCancel(ctx, c, deadline)
-	defer stop()
-
-	msg := make([]byte, 2+len(wire))
-	binary.BigEndian.PutUint16(msg, uint16(len(wire)))
-	copy(msg[2:], wire)
-	if _, err := c.Write(msg); err != nil {
-		return nil, r.tryFailed(ctx, server, "tcp", err)
-	}
-	var l [2]byte
-	if _, err := io.ReadFull(c, l[:]); err != nil {
-		return nil, r.tryFailed(ctx, server, "tcp", err)
-	}
-	resp := make([]byte, binary.BigEndian.Uint16(l[:]))
-	if _, err := io.ReadFull(c, resp); err != nil {
-		return nil, r.tryFailed(ctx, server, "tcp", err)
-	}
-	if len(resp) < headerLen || pktID(resp) != pktID(wire) {
-		return nil, fmt.Errorf("%w from %s over tcp: mismatched response", errNoAnswer, server)
 	}
 	if p != nil && parseFast(resp, question, p) {
 		return nil, nil
@@ -105,6 +105,29 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire,
 		return nil, fmt.Errorf("%w from %s over tcp: mismatched or malformed response", errNoAnswer, server)
 	}
 	return m, nil
+}
+
+// tcpRoundTrip writes one length-prefixed DNS message on c and reads one
+// back, within ctx's deadline (and at once when ctx is cancelled).
+func tcpRoundTrip(ctx context.Context, c net.Conn, wire []byte) ([]byte, error) {
+	deadline, _ := ctx.Deadline()
+	stop := deadlineOnCancel(ctx, c, deadline)
+	defer stop()
+	msg := make([]byte, 2+len(wire))
+	binary.BigEndian.PutUint16(msg, uint16(len(wire)))
+	copy(msg[2:], wire)
+	if _, err := c.Write(msg); err != nil {
+		return nil, err
+	}
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return nil, err
+	}
+	resp := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // tryFailed turns a network error of one try into ctx.Err() when the caller

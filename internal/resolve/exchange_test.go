@@ -1,7 +1,9 @@
 package resolve
 
 import (
+	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -290,5 +292,39 @@ func TestQueryFormat(t *testing.T) {
 	defer mu.Unlock()
 	if len(seen) < 3 { // four random 16-bit IDs; two may collide, rarely
 		t.Errorf("query IDs %v, want distinct random IDs", seen)
+	}
+}
+
+// TestTCPConnectionReused checks that truncated answers reuse a pooled TCP
+// connection instead of opening one per query.
+func TestTCPConnectionReused(t *testing.T) {
+	var records []string
+	for d := range 32 {
+		records = append(records, fmt.Sprintf("%d.2.0.192.in-addr.arpa. 60 IN PTR host-%d.example.", d, d))
+	}
+	z := newZone(t, false, records...)
+	s := newServer(t, dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if w.LocalAddr().Network() == "udp" {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			m.Truncated = true
+			_ = w.WriteMsg(m)
+			return
+		}
+		z.ServeDNS(w, r)
+	}))
+	r := mustNew(t, Config{Servers: []string{s.Addr}, Concurrency: 1})
+	got := resolveAll(t, r, netip.MustParsePrefix("192.0.2.0/27"), sweep.Options{NoPrune: true})
+	for ip, res := range got {
+		if res.Status != sweep.StatusOK || len(res.PTRs) != 1 {
+			t.Errorf("%s: %v %v, want one PTR", ip, res.Status, res.PTRs)
+		}
+	}
+	if n := s.conns.Load(); n != 1 {
+		t.Errorf("server accepted %d TCP connections for 32 truncated answers one at a time, want 1", n)
+	}
+	// The pool closes its connections when the last Resolve call returns.
+	if idle := len(r.tcp.idle[netip.MustParseAddrPort(s.Addr)]); idle != 0 {
+		t.Errorf("%d idle TCP connections left after Resolve returned, want 0", idle)
 	}
 }

@@ -19,6 +19,7 @@ import (
 type testServer struct {
 	Addr    string
 	total   atomic.Int64
+	conns   atomic.Int64 // TCP connections accepted
 	mu      sync.Mutex
 	queries map[string]int // "udp PTR name", lower-case name
 }
@@ -47,6 +48,7 @@ func newServer(t testing.TB, h dns.Handler) *testServer {
 		t.Fatalf("listen tcp: %v", err)
 	}
 	s.Addr = pc.LocalAddr().String()
+	l = countingListener{l, &s.conns}
 	counted := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		s.total.Add(1)
 		if len(r.Question) == 1 {
@@ -202,4 +204,18 @@ func mustNew(t testing.TB, cfg Config) *Resolver {
 		t.Fatalf("New(%+v) = %v", cfg, err)
 	}
 	return r
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
