@@ -3,10 +3,12 @@ package resolve
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -79,6 +81,9 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire,
 			var d net.Dialer
 			var err error
 			if c, err = d.DialContext(tctx, "tcp", server.String()); err != nil {
+				if localExhaustion(err) {
+					return nil, fmt.Errorf("%w: tcp to %s: %w", ErrSocket, server, err)
+				}
 				return nil, r.tryFailed(ctx, server, "tcp", err)
 			}
 		}
@@ -105,6 +110,14 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire,
 		return nil, fmt.Errorf("%w from %s over tcp: mismatched or malformed response", errNoAnswer, server)
 	}
 	return m, nil
+}
+
+// localExhaustion reports whether err means this machine is out of sockets
+// or memory for them (EMFILE, ENFILE, ENOBUFS, ENOMEM): no query can be
+// made, which is an error of the worker, not an outcome of the address.
+func localExhaustion(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // tcpRoundTrip writes one length-prefixed DNS message on c and reads one

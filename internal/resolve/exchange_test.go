@@ -1,11 +1,14 @@
 package resolve
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -326,5 +329,23 @@ func TestTCPConnectionReused(t *testing.T) {
 	// The pool closes its connections when the last Resolve call returns.
 	if idle := len(r.tcp.idle[netip.MustParseAddrPort(s.Addr)]); idle != 0 {
 		t.Errorf("%d idle TCP connections left after Resolve returned, want 0", idle)
+	}
+}
+
+// TestLocalExhaustion checks which dial errors mean this machine cannot
+// make a query at all (an error of the unit) rather than a failed try.
+func TestLocalExhaustion(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("socket", syscall.EMFILE)}, true},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("socket", syscall.ENFILE)}, true},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, false},
+		{context.DeadlineExceeded, false},
+	} {
+		if got := localExhaustion(tt.err); got != tt.want {
+			t.Errorf("localExhaustion(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ package resolve
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -228,6 +229,9 @@ func (r *Resolver) query(ctx context.Context, w *slot, name string, ip netip.Add
 			if err != nil {
 				if ctx.Err() != nil {
 					return 0, ctx.Err()
+				}
+				if errors.Is(err, ErrSocket) {
+					return 0, err // no query can be made here: not the server's fault
 				}
 				continue
 			}
