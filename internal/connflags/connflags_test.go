@@ -1,15 +1,8 @@
 package connflags
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"flag"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +12,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/testpki"
 )
 
 // allEnv lists every variable the package reads; each test clears them.
@@ -55,37 +49,14 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return path
 }
 
-// selfSigned writes a self-signed certificate and its key; the certificate
-// serves as CA file and as client certificate.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile = writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	keyFile = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
-	return certFile, keyFile
-}
-
 func TestNATSConfig(t *testing.T) {
 	dir := t.TempDir()
 	pwFile := writeFile(t, dir, "pw", "file-pass\n")
 	pwFile2 := writeFile(t, dir, "pw2", "env-file-pass\n")
 	tokFile := writeFile(t, dir, "tok", "file-token\r\n")
 	creds := writeFile(t, dir, "user.creds", "creds\n")
-	cert, key := selfSigned(t, dir)
+	pki := testpki.New(t)
+	ca, cert, key := pki.CA, pki.ClientCert, pki.ClientKey
 	const url = "nats://127.0.0.1:4222"
 	tests := []struct {
 		name string
@@ -111,8 +82,8 @@ func TestNATSConfig(t *testing.T) {
 			queue.Config{URL: url, Auth: queue.Auth{Token: "file-token"}}},
 		{"creds from env", map[string]string{cli.EnvNATS: url, EnvNATSCreds: creds}, nil,
 			queue.Config{URL: url, Auth: queue.Auth{CredsFile: creds}}},
-		{"tls from env and flags", map[string]string{cli.EnvNATS: url, EnvNATSCA: cert, EnvNATSCert: "/nonexistent"},
-			[]string{"--nats-cert", cert, "--nats-key", key}, queue.Config{URL: url, Auth: queue.Auth{CAFile: cert, CertFile: cert, KeyFile: key}}},
+		{"tls from env and flags", map[string]string{cli.EnvNATS: url, EnvNATSCA: ca, EnvNATSCert: "/nonexistent"},
+			[]string{"--nats-cert", cert, "--nats-key", key}, queue.Config{URL: url, Auth: queue.Auth{CAFile: ca, CertFile: cert, KeyFile: key}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
