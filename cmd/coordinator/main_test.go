@@ -49,6 +49,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "--workers", "0"}, "--workers"},
 		{[]string{"sweep", "--resolvers", "not an address", "--cidr", "8.8.8.0/24"}, "--resolvers"},
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "--clickhouse", "mysql://x"}, "--clickhouse"},
+		{[]string{"search", "--suffix", "a.example", "--clickhouse", "clickhouse://w:s3cret@127.0.0.1/db"}, "PTRSWEEP_CLICKHOUSE"},
+		{[]string{"retry", "--scan", "x", "--nats", "nats://u:s3cret@127.0.0.1:1"}, "PTRSWEEP_NATS"},
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "--qps", "-1"}, "--qps"},
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "--bogus"}, "bogus"},
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "stray"}, `unexpected argument "stray"`},
@@ -79,7 +81,8 @@ func TestUsageErrors(t *testing.T) {
 // TestUnreachable checks that an unreachable service is named with its
 // address and what to start.
 func TestUnreachable(t *testing.T) {
-	code, _, stderr := runCmd("search", "--suffix", "a.example", "--clickhouse", "clickhouse://writer:s3cret@127.0.0.1:1/ptrsweep")
+	t.Setenv("PTRSWEEP_CLICKHOUSE", "clickhouse://writer:s3cret@127.0.0.1:1/ptrsweep")
+	code, _, stderr := runCmd("search", "--suffix", "a.example")
 	if code != 1 || !strings.Contains(stderr, "127.0.0.1:1") || !strings.Contains(stderr, "start ClickHouse") {
 		t.Errorf("search against a dead ClickHouse: exit %d, stderr %q; want 1 naming 127.0.0.1:1 and what to start", code, stderr)
 	}
@@ -87,7 +90,8 @@ func TestUnreachable(t *testing.T) {
 		t.Errorf("stderr shows the password: %q", stderr)
 	}
 	dsn := storetest.DSN(t)
-	code, _, stderr = runCmd("publish", "--cidr", "8.8.8.0/24", "--nats", "nats://user:pw0rd@127.0.0.1:1", "--clickhouse", dsn)
+	t.Setenv("PTRSWEEP_NATS", "nats://user:pw0rd@127.0.0.1:1")
+	code, _, stderr = runCmd("publish", "--cidr", "8.8.8.0/24", "--clickhouse", dsn)
 	if code != 1 || !strings.Contains(stderr, "127.0.0.1:1") || strings.Contains(stderr, "pw0rd") {
 		t.Errorf("publish to a dead NATS: exit %d, stderr %q; want 1 naming 127.0.0.1:1 without the password", code, stderr)
 	}

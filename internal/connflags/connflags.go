@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -122,6 +123,12 @@ func (n *NATS) Config(name string, ackWait time.Duration, maxDeliver int) (queue
 		return queue.Config{}, cli.Usagef("--ack-wait and --max-deliver must not be negative")
 	}
 	cfg := queue.Config{URL: n.URL(), Name: name, AckWait: ackWait, MaxDeliver: maxDeliver}
+	if n.url.set {
+		if u, err := url.Parse(cfg.URL); err == nil && u.User != nil {
+			return queue.Config{}, cli.Usagef("--nats: the URL holds credentials, which every user of this machine can read in the process list; "+
+				"set it in %s instead, or use --nats-user with --nats-password-file, --nats-token-file or --nats-creds", cli.EnvNATS)
+		}
+	}
 	if cfg.URL == "" {
 		for _, s := range []*setting{&n.creds, &n.nkey, &n.user, &n.passwordFile, &n.tokenFile, &n.ca, &n.cert, &n.key} {
 			if s.set {
@@ -220,5 +227,26 @@ func (c *ClickHouse) DSN() (string, error) {
 	if _, err := store.ParseDSN(v); err != nil {
 		return "", cli.Usagef("%s: %w", src, err)
 	}
+	if c.dsn.set && dsnHasPassword(v) {
+		return "", cli.Usagef("--clickhouse: the DSN holds a password, which every user of this machine can read in the process list; "+
+			"set the DSN in %s instead, or use password_file= or %s", cli.EnvClickHouse, EnvClickHousePassword)
+	}
 	return v, nil
+}
+
+// dsnHasPassword reports whether a clickhouse:// DSN has user:password@.
+func dsnHasPassword(dsn string) bool {
+	_, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return false
+	}
+	_, pass, has := strings.Cut(rest[:at], ":")
+	return has && pass != ""
 }

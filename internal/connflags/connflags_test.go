@@ -215,3 +215,34 @@ func TestNoSecretFlags(t *testing.T) {
 		t.Errorf("registered %d flags, want 10", count)
 	}
 }
+
+// TestNoSecretInFlagValues checks that a password or token inside the
+// --clickhouse or --nats value is refused (process titles are readable by
+// every user), while the same values in the environment are taken.
+func TestNoSecretInFlagValues(t *testing.T) {
+	const dsn, nurl = "clickhouse://writer:Sekrit@127.0.0.1:9000/db", "nats://user:Sekrit@127.0.0.1:4222"
+	n, c := parse(t, "--clickhouse", dsn, "--nats", nurl)
+	if _, err := c.DSN(); err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), cli.EnvClickHouse) || strings.Contains(err.Error(), "Sekrit") {
+		t.Errorf("--clickhouse with a password: %v, want a usage error pointing at %s without the password", err, cli.EnvClickHouse)
+	}
+	if _, err := n.Config("t", 0, 0); err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), cli.EnvNATS) || strings.Contains(err.Error(), "Sekrit") {
+		t.Errorf("--nats with a password: %v, want a usage error pointing at %s without the password", err, cli.EnvNATS)
+	}
+	n, c = parse(t, "--nats", "nats://Sekrit@127.0.0.1:4222")
+	if _, err := n.Config("t", 0, 0); err == nil || strings.Contains(err.Error(), "Sekrit") {
+		t.Errorf("--nats with a token: %v, want a usage error without the token", err)
+	}
+	setEnv(t, map[string]string{cli.EnvClickHouse: dsn, cli.EnvNATS: nurl})
+	n, c = parse(t)
+	if got, err := c.DSN(); err != nil || got != dsn {
+		t.Errorf("DSN from %s = %q, %v; want it taken", cli.EnvClickHouse, got, err)
+	}
+	if cfg, err := n.Config("t", 0, 0); err != nil || cfg.URL != nurl {
+		t.Errorf("URL from %s = %q, %v; want it taken", cli.EnvNATS, cfg.URL, err)
+	}
+	if _, c = parse(t, "--clickhouse", "clickhouse://writer@127.0.0.1:9000/db"); c != nil {
+		if _, err := c.DSN(); err != nil {
+			t.Errorf("--clickhouse with a user and no password: %v, want it taken", err)
+		}
+	}
+}
