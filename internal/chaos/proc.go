@@ -113,11 +113,10 @@ func (p *Proc) Tail(n int) string {
 
 // procs is the registry of a harness's children.
 type procs struct {
-	mu   sync.Mutex
-	all  []*Proc
-	dir  string
-	seq  int
-	cred *syscall.Credential
+	mu  sync.Mutex
+	all []*Proc
+	dir string
+	seq int
 }
 
 // start starts argv with its output in a fresh log file under dir.

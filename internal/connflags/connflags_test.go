@@ -228,7 +228,7 @@ func TestNoSecretInFlagValues(t *testing.T) {
 	if _, err := n.Config("t", 0, 0); err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), cli.EnvNATS) || strings.Contains(err.Error(), "Sekrit") {
 		t.Errorf("--nats with a password: %v, want a usage error pointing at %s without the password", err, cli.EnvNATS)
 	}
-	n, c = parse(t, "--nats", "nats://Sekrit@127.0.0.1:4222")
+	n, _ = parse(t, "--nats", "nats://Sekrit@127.0.0.1:4222")
 	if _, err := n.Config("t", 0, 0); err == nil || strings.Contains(err.Error(), "Sekrit") {
 		t.Errorf("--nats with a token: %v, want a usage error without the token", err)
 	}

@@ -29,7 +29,3 @@ var (
 	// so the lookup ends as servfail.
 	errBadName = errors.New("query name does not pack")
 )
-
-// isTryFailure reports whether err failed one try only, so the next server
-// should be asked.
-func isTryFailure(err error) bool { return errors.Is(err, errNoAnswer) }
