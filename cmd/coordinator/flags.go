@@ -18,7 +18,6 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
-	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -110,53 +109,15 @@ func (c *connFlags) conn() (coordinator.Conn, error) {
 	return coordinator.Conn{NATS: qc.URL, NATSAuth: qc.Auth, ClickHouse: dsn, AckWait: c.ackWait, MaxDeliver: c.maxDeliver}, nil
 }
 
-// resolverFlags configure the resolver.
-type resolverFlags struct {
-	resolvers string
-	qps       float64
-	timeout   time.Duration
-	retries   int
-}
-
-func (r *resolverFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.resolvers, "resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
-	fs.Float64Var(&r.qps, "qps", 20000, "hard limit on DNS queries per second, retries included (0 = unlimited)")
-	fs.DurationVar(&r.timeout, "timeout", time.Second, "timeout of one DNS query try")
-	fs.IntVar(&r.retries, "retries", resolve.DefaultRetries, "extra tries of a query, each on the next resolver (retransmit timeouts double from the measured round-trip time; the last try waits --timeout)")
-}
-
-func (r *resolverFlags) config() (resolve.Config, error) {
-	var servers []string
-	var err error
-	if r.resolvers != "" {
-		if servers, err = resolve.ParseServers(r.resolvers); err != nil {
-			return resolve.Config{}, cli.Usagef("--resolvers: %v", err)
-		}
-	} else if servers, err = resolve.SystemServers("/etc/resolv.conf"); err != nil {
-		return resolve.Config{}, cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
-	}
-	if r.qps < 0 {
-		return resolve.Config{}, cli.Usagef("--qps %v: must be 0 (unlimited) or more", r.qps)
-	}
-	if r.timeout <= 0 || r.retries < 0 {
-		return resolve.Config{}, cli.Usagef("--timeout must be positive and --retries not negative")
-	}
-	retries := r.retries
-	if retries == 0 {
-		retries = -1 // resolve.Config: 0 means its default, negative means none
-	}
-	return resolve.Config{Servers: servers, QPS: r.qps, Timeout: r.timeout, Retries: retries}, nil
-}
-
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	var pf planFlags
 	var cf connFlags
-	var rf resolverFlags
+	var rf connflags.Resolver
 	pf.register(fs)
 	cf.register(fs, "NATS URL of an external JetStream server (default: an embedded server)")
 	cf.registerQueue(fs)
-	rf.register(fs)
+	rf.Register(fs, "the sweep's")
 	workers := fs.Int("workers", 4, "workers to run in-process")
 	units := fs.Int("units", 4, "units each in-process worker resolves at once")
 	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
@@ -175,7 +136,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rc, err := rf.config()
+	rc, err := rf.Config()
 	if err != nil {
 		return err
 	}

@@ -53,22 +53,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return cli.ExitCode(err)
 }
 
-// parseResolvers returns the --resolvers list, or /etc/resolv.conf's.
-func parseResolvers(list string) ([]string, error) {
-	if list != "" {
-		servers, err := resolve.ParseServers(list)
-		if err != nil {
-			return nil, cli.Usagef("--resolvers: %v", err)
-		}
-		return servers, nil
-	}
-	servers, err := resolve.SystemServers("/etc/resolv.conf")
-	if err != nil {
-		return nil, cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
-	}
-	return servers, nil
-}
-
 // readExcludeFile reads an --exclude-file ("" gives an empty set).
 func readExcludeFile(path string) (cidr.Set, error) {
 	if path == "" {
@@ -100,10 +84,8 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	nf.Register(fs, "NATS URL of the JetStream server (required)")
 	var chf connflags.ClickHouse
 	chf.Register(fs)
-	resolvers := fs.String("resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
-	qps := fs.Float64("qps", 20000, "hard limit on this worker's DNS queries per second, retries included (0 = unlimited)")
-	timeout := fs.Duration("timeout", time.Second, "timeout of one DNS query try")
-	retries := fs.Int("retries", resolve.DefaultRetries, "extra tries of a query, each on the next resolver (retransmit timeouts double from the measured round-trip time; the last try waits --timeout)")
+	var rf connflags.Resolver
+	rf.Register(fs, "this worker's")
 	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
 	units := fs.Int("units", 4, "units resolved at once")
 	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
@@ -131,12 +113,12 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	servers, err := parseResolvers(*resolvers)
+	rc, err := rf.Config()
 	if err != nil {
 		return err
 	}
-	if *qps < 0 || *timeout <= 0 || *retries < 0 || *units < 1 {
-		return cli.Usagef("--qps must be ≥ 0, --timeout positive, --retries ≥ 0, --units ≥ 1")
+	if *units < 1 {
+		return cli.Usagef("--units %d: want at least 1", *units)
 	}
 	log, err := cli.Logger(stderr, *logLevel)
 	if err != nil {
@@ -157,10 +139,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer q.Close()
-	if *retries == 0 {
-		*retries = -1 // resolve.Config: 0 means its default, negative means none
-	}
-	res, err := resolve.New(resolve.Config{Servers: servers, QPS: *qps, Timeout: *timeout, Retries: *retries})
+	res, err := resolve.New(rc)
 	if err != nil {
 		return cli.UsageError{Err: err}
 	}
@@ -179,7 +158,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Error("dead-letter watcher stopped", "err", err)
 		}
 	}()
-	log.Info("worker started", "resolvers", len(servers), "qps", *qps)
+	log.Info("worker started", "resolvers", len(rc.Servers), "qps", rc.QPS)
 	err = w.Run(ctx)
 	stopWatch()
 	wg.Wait()

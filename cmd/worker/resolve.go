@@ -12,6 +12,7 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/output"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -23,14 +24,11 @@ import (
 // to stdout, and a summary line to stderr.
 func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker resolve", flag.ContinueOnError)
-	resolvers := fs.String("resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
-	qps := fs.Float64("qps", 20000, "hard limit on DNS queries per second, retries included (0 = unlimited)")
-	timeout := fs.Duration("timeout", time.Second, "timeout of one DNS query try")
-	retries := fs.Int("retries", resolve.DefaultRetries, "extra tries of a query, each on the next resolver (retransmit timeouts double from the measured round-trip time; the last try waits --timeout)")
+	var rf connflags.Resolver
+	rf.Register(fs, "the")
 	confirm := fs.Bool("confirm", false, "forward-confirm every PTR name (FCrDNS)")
 	prune := fs.Bool("prune", true, "skip the addresses of reverse zones that answer NXDOMAIN (RFC 8020)")
 	scan := fs.String("scan", "", "scan name written in every row")
-	inflight := fs.Int("concurrency", 0, "addresses resolved at once (0 = the resolver's default)")
 	units := fs.Int("units", 64, "input blocks (a /24 or an address) resolved at once")
 	allowReserved := fs.Bool("allow-reserved", false, "accept input in the IANA special-purpose ranges (private, loopback, documentation, benchmarking…)")
 	excludeFile := fs.String("exclude-file", "", "blocklist: CIDRs, one per line; input overlapping it is refused")
@@ -40,20 +38,17 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return err
 	}
-	servers, err := parseResolvers(*resolvers)
+	rc, err := rf.Config()
 	if err != nil {
 		return err
 	}
-	if *qps < 0 || *timeout <= 0 || *retries < 0 || *units < 1 || *inflight < 0 {
-		return cli.Usagef("--qps must be ≥ 0, --timeout positive, --retries ≥ 0, --units ≥ 1, --concurrency ≥ 0")
+	if *units < 1 {
+		return cli.Usagef("--units %d: want at least 1", *units)
 	}
 	if *scan != "" {
 		if err := validScan(*scan); err != nil {
 			return err
 		}
-	}
-	if *retries == 0 {
-		*retries = -1
 	}
 	refused, err := readExcludeFile(*excludeFile)
 	if err != nil {
@@ -62,7 +57,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if !*allowReserved {
 		refused = refused.Union(cidr.ReservedSet())
 	}
-	res, err := resolve.New(resolve.Config{Servers: servers, QPS: *qps, Timeout: *timeout, Retries: *retries, Concurrency: *inflight})
+	res, err := resolve.New(rc)
 	if err != nil {
 		return cli.UsageError{Err: err}
 	}

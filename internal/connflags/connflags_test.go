@@ -11,8 +11,10 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/testpki"
+	"reflect"
 )
 
 // allEnv lists every variable the package reads; each test clears them.
@@ -243,6 +245,36 @@ func TestNoSecretInFlagValues(t *testing.T) {
 	if _, c = parse(t, "--clickhouse", "clickhouse://writer@127.0.0.1:9000/db"); c != nil {
 		if _, err := c.DSN(); err != nil {
 			t.Errorf("--clickhouse with a user and no password: %v, want it taken", err)
+		}
+	}
+}
+
+func TestResolverFlags(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var r Resolver
+	r.Register(fs, "the")
+	if err := fs.Parse([]string{"--resolvers", "127.0.0.1:5353,127.0.0.2", "--qps", "500", "--resolver-qps", "300",
+		"--zone-qps", "50", "--retries", "0", "--timeout", "2s", "--concurrency", "64"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := resolve.Config{Servers: []string{"127.0.0.1:5353", "127.0.0.2:53"}, QPS: 500, ServerQPS: 300, ZoneQPS: 50,
+		Timeout: 2 * time.Second, Retries: -1, Concurrency: 64}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Config() = %+v, want %+v", got, want)
+	}
+	for _, args := range [][]string{{"--zone-qps", "-1"}, {"--timeout", "0s"}, {"--resolvers", "nonsense"}} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		var r Resolver
+		r.Register(fs, "the")
+		if err := fs.Parse(append([]string{"--resolvers", "127.0.0.1"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Config(); cli.ExitCode(err) != 2 {
+			t.Errorf("Config() with %q = %v, want a usage error", args, err)
 		}
 	}
 }
