@@ -164,7 +164,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	wg.Wait()
 	s := w.Stats()
 	log.Info("worker stopped", "units_acked", s.UnitsAcked.Load(), "units_nakked", s.UnitsNakked.Load(),
-		"units_dead", s.UnitsDead.Load(), "rows", s.Rows.Load())
+		"units_dead", s.UnitsDead.Load(), "rows", s.Rows.Load(), "resolver", res.Stats().String())
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

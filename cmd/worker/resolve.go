@@ -114,6 +114,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fmt.Fprintf(stderr, "worker resolve: %d addresses, %d PTRs in %s (%.0f addresses/s, %d queries, %.0f qps); %s\n",
 		counts.Addresses(), counts.PTRs, elapsed.Round(time.Millisecond), float64(counts.Addresses())/max(elapsed.Seconds(), 1e-9),
 		counts.Queries, float64(counts.Queries)/max(elapsed.Seconds(), 1e-9), counts)
+	fmt.Fprintf(stderr, "worker resolve: %s\n", res.Stats())
 	switch {
 	case inputErr != nil:
 		return inputErr

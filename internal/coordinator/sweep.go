@@ -64,6 +64,8 @@ type Summary struct {
 	Rows        uint64
 	Elapsed     time.Duration
 	Failed      []sweep.UnitRecord
+	// Engine holds the in-process resolver's statistics.
+	Engine resolve.Stats
 }
 
 // QPS returns the queries per second of the sweep.
@@ -83,6 +85,9 @@ func (s Summary) Print(w io.Writer) {
 		c.OK, c.NXDomain, c.NoData, c.ServFail, c.Refused, c.Timeout, c.Pruned)
 	fmt.Fprintf(w, "%d queries in %s: %.0f qps, %.0f addresses/s\n",
 		c.Queries, s.Elapsed.Round(time.Millisecond), s.QPS(), float64(s.Addresses)/max(s.Elapsed.Seconds(), 1e-9))
+	if s.Engine.Queries > 0 {
+		fmt.Fprintln(w, s.Engine)
+	}
 	if s.UnitsFailed > 0 {
 		fmt.Fprintf(w, "%d units FAILED (kept in the dead-letter stream; retry with: coordinator retry --scan %s):\n", s.UnitsFailed, s.Scan)
 		for _, f := range s.Failed {
@@ -200,7 +205,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 	prog, err := wait(ctx, st, rec.Name, p.Len(), p.Addresses(), waitOptions{out: cfg.Progress, terminal: cfg.Terminal, interval: cfg.Interval, errs: errs})
 	stop()
 	wg.Wait()
-	sum := Summary{Scan: rec.Name, Units: p.Len(), Addresses: p.Addresses(), Elapsed: time.Since(start)}
+	sum := Summary{Scan: rec.Name, Units: p.Len(), Addresses: p.Addresses(), Elapsed: time.Since(start), Engine: res.Stats()}
 	if prog != nil {
 		sum.UnitsFailed = prog.UnitsFailed
 		sum.Counts = prog.Counts

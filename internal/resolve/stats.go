@@ -1,6 +1,10 @@
 package resolve
 
-import "sync/atomic"
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
 
 // Stats are a Resolver's counters since New, for reports and summaries.
 type Stats struct {
@@ -46,4 +50,15 @@ type Stats struct {
 type counters struct {
 	sent, answers, timeouts, retries, tcp, invalid, unmatched atomic.Uint64
 	probes, pruned, sampled, pruneDisabled, ejected           atomic.Uint64
+}
+
+// String formats the stats for a summary line.
+func (s Stats) String() string {
+	out := fmt.Sprintf("engine: %d queries, %d answers, %d timeouts, %d retries, %d over TCP, %d invalid and %d unmatched packets dropped, "+
+		"pruning: %d probes saved %d queries (%d sampled, %d zones found lying), %d ejections",
+		s.Queries, s.Answers, s.Timeouts, s.Retries, s.TCP, s.Invalid, s.Unmatched, s.Probes, s.Pruned, s.Sampled, s.PruneDisabled, s.Ejected)
+	if len(s.EjectedServers) > 0 {
+		out += fmt.Sprintf(" (ejected now: %s)", strings.Join(s.EjectedServers, ", "))
+	}
+	return out
 }
