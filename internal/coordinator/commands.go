@@ -113,7 +113,7 @@ func report(ctx context.Context, st *store.Store, q *queue.Queue, scan string) (
 	rec, err := st.Scan(ctx, scan)
 	if err != nil {
 		if errors.Is(err, store.ErrScanNotFound) {
-			return Report{}, fmt.Errorf("scan %q not found in %s (list scans with: coordinator status --scan '')", scan, st.Database())
+			return Report{}, fmt.Errorf("scan %q not found in database %s (check --scan and --clickhouse)", scan, st.Database())
 		}
 		return Report{}, err
 	}
