@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -105,30 +106,24 @@ func (b *batcher) store(batch []pending, n int) bool {
 		rows = append(rows, p.rows...)
 		recs = append(recs, p.rec)
 	}
-	backoff := b.w.cfg.RetryBackoff
 	insertedRows := len(rows) == 0
-	for {
-		var err error
+	ok := b.w.retry(b.ctx, "store batch", func(ctx context.Context) error {
 		if !insertedRows {
-			if err = b.w.cfg.Store.InsertRows(b.ctx, rows); err == nil {
-				insertedRows = true
+			if err := b.w.cfg.Store.InsertRows(ctx, rows); err != nil {
+				b.w.stats.FlushErrors.Add(1)
+				return fmt.Errorf("insert %d rows of %d units: %w", len(rows), len(recs), err)
 			}
+			insertedRows = true
 		}
-		if insertedRows {
-			if err = b.w.cfg.Store.InsertUnits(b.ctx, recs); err == nil {
-				b.w.stats.Flushes.Add(1)
-				b.w.stats.Rows.Add(uint64(len(rows)))
-				return true
-			}
+		if err := b.w.cfg.Store.InsertUnits(ctx, recs); err != nil {
+			b.w.stats.FlushErrors.Add(1)
+			return fmt.Errorf("record %d units: %w", len(recs), err)
 		}
-		b.w.stats.FlushErrors.Add(1)
-		if b.ctx.Err() != nil {
-			return false
-		}
-		b.w.log.Warn("store batch; retrying", "rows", len(rows), "units", len(recs), "err", err, "retry_in", backoff)
-		if !sleep(b.ctx, backoff) {
-			return false
-		}
-		backoff = min(backoff*2, b.w.cfg.MaxBackoff)
+		return nil
+	})
+	if ok {
+		b.w.stats.Flushes.Add(1)
+		b.w.stats.Rows.Add(uint64(len(rows)))
 	}
+	return ok
 }

@@ -396,23 +396,17 @@ func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger
 	now := time.Now().UTC()
 	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
 		Worker: w.cfg.Name, Attempt: d.Attempt(), Error: reason.Error(), StartedAt: now, FinishedAt: now}
-	backoff := w.cfg.RetryBackoff
-	for {
-		err := w.cfg.Store.InsertUnits(runCtx, []sweep.UnitRecord{rec})
-		if err == nil {
-			break
+	recorded := w.retry(runCtx, "record failed unit", func(ctx context.Context) error {
+		return w.cfg.Store.InsertUnits(ctx, []sweep.UnitRecord{rec})
+	})
+	if !recorded {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+		defer cancel()
+		if err := d.Nak(ctx, 0); err != nil {
+			log.Warn("nak unit on shutdown", "err", err)
 		}
-		log.Warn("record failed unit; retrying", "err", err, "retry_in", backoff)
-		if !sleep(runCtx, backoff) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
-			defer cancel()
-			if nerr := d.Nak(ctx, 0); nerr != nil {
-				log.Warn("nak unit on shutdown", "err", nerr)
-			}
-			w.stats.UnitsNakked.Add(1)
-			return
-		}
-		backoff = min(backoff*2, w.cfg.MaxBackoff)
+		w.stats.UnitsNakked.Add(1)
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
 	defer cancel()
@@ -423,6 +417,26 @@ func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger
 		return
 	}
 	w.stats.UnitsDead.Add(1)
+}
+
+// retry calls f until it succeeds, waiting RetryBackoff, doubling up to
+// MaxBackoff, between tries; it reports false when ctx ends first.
+func (w *Worker) retry(ctx context.Context, what string, f func(context.Context) error) bool {
+	backoff := w.cfg.RetryBackoff
+	for {
+		err := f(ctx)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		w.log.Warn(what+"; retrying", "err", err, "retry_in", backoff)
+		if !sleep(ctx, backoff) {
+			return false
+		}
+		backoff = min(backoff*2, w.cfg.MaxBackoff)
+	}
 }
 
 // sleep waits for d or ctx; it reports whether the full wait happened.
