@@ -152,6 +152,27 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 		return Summary{}, err
 	}
 
+	// Connect and build every worker before starting any goroutine, so a
+	// failure here leaves nothing running.
+	var ws []*worker.Worker
+	host, _ := os.Hostname()
+	for i := range cfg.Workers {
+		wq, err := queue.Connect(ctx, queue.Config{URL: natsURL, Auth: auth, Name: fmt.Sprintf("ptrsweep-worker-%d", i), AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver})
+		if err != nil {
+			return Summary{}, err
+		}
+		defer wq.Close()
+		wc := cfg.Worker
+		wc.Queue, wc.Store, wc.Resolver = worker.JetStream(wq), st, res
+		wc.Name = fmt.Sprintf("%s-%d-w%d", host, os.Getpid(), i)
+		wc.Logger = log
+		w, err := worker.New(wc)
+		if err != nil {
+			return Summary{}, err
+		}
+		ws = append(ws, w)
+	}
+
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
@@ -178,21 +199,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 		log.Info("scan published", "scan", rec.Name, "units", pub, "already_queued", dup)
 	}()
 
-	for i := range cfg.Workers {
-		wq, err := queue.Connect(ctx, queue.Config{URL: natsURL, Auth: auth, Name: fmt.Sprintf("ptrsweep-worker-%d", i), AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver})
-		if err != nil {
-			return Summary{}, err
-		}
-		defer wq.Close()
-		wc := cfg.Worker
-		wc.Queue, wc.Store, wc.Resolver = worker.JetStream(wq), st, res
-		host, _ := os.Hostname()
-		wc.Name = fmt.Sprintf("%s-%d-w%d", host, os.Getpid(), i)
-		wc.Logger = log
-		w, err := worker.New(wc)
-		if err != nil {
-			return Summary{}, err
-		}
+	for _, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
