@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -18,6 +17,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
+	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -251,7 +251,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *suffix == "" {
 		return cli.Usagef("--suffix is required (e.g. --suffix security.ipip.net)")
 	}
-	if err := sweep.CheckName(strings.TrimPrefix(strings.TrimSpace(*suffix), ".")); err != nil {
+	if _, err := store.NormalizeSuffix(*suffix); err != nil {
 		return cli.Usagef("--suffix: %v", err)
 	}
 	switch *format {

@@ -15,3 +15,7 @@ var ErrScanNotFound = errors.New("scan not found")
 // ErrEmptySuffix is returned by Store.Search when the suffix is empty after
 // normalisation (blank, or only dots).
 var ErrEmptySuffix = errors.New("empty search suffix")
+
+// ErrBadSuffix is returned by Store.Search when the suffix is not a
+// well-formed name (see sweep.CheckName).
+var ErrBadSuffix = errors.New("malformed search suffix")

@@ -95,7 +95,7 @@ type Query struct {
 	// "a.security.ipip.net", never "notipip.net". Surrounding spaces, one
 	// leading dot and the trailing dot are ignored, ASCII letters are
 	// lower-cased; every other byte is matched literally (stored names keep
-	// DNS presentation escapes, e.g. "\032" for a space).
+	// DNS presentation escapes, e.g. "\ " for a space; see sweep.CanonicalName).
 	Suffix string
 	// Scan restricts the search to one scan; empty searches every scan.
 	Scan string
@@ -104,13 +104,16 @@ type Query struct {
 }
 
 // NormalizeSuffix returns the suffix as Search matches it (see Query.Suffix),
-// or ErrEmptySuffix.
+// or an error wrapping ErrEmptySuffix or ErrBadSuffix.
 func NormalizeSuffix(suffix string) (string, error) {
 	s := strings.TrimSpace(suffix)
 	s = strings.TrimPrefix(s, ".")
 	s = sweep.CanonicalName(s)
 	if s == "" || s == "." {
 		return "", fmt.Errorf("%w: %q", ErrEmptySuffix, suffix)
+	}
+	if err := sweep.CheckName(s); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadSuffix, err)
 	}
 	return s, nil
 }
