@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,7 +139,7 @@ func readBlocks(ctx context.Context, r io.Reader, refused cidr.Set, block func(s
 	for sc.Scan() {
 		n++
 		line := sc.Text()
-		if i := indexByte(line, '#'); i >= 0 {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
 		ps, err := cidr.ParseList(line)
@@ -163,13 +164,4 @@ func readBlocks(ctx context.Context, r io.Reader, refused cidr.Set, block func(s
 		return fmt.Errorf("read stdin after line %d: %w", n, err)
 	}
 	return nil
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
