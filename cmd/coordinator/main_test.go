@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
-	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 

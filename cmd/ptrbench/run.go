@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/bench"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/bench"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 )

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/bench"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/bench"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
 )
 
 func TestUsage(t *testing.T) {

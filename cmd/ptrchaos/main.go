@@ -22,7 +22,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ptrsweep/ptrsweep/internal/chaos"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/chaos"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 )
 

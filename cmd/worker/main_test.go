@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
-	"github.com/ptrsweep/ptrsweep/internal/lab"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
-	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 

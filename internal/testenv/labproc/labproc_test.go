@@ -11,9 +11,9 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labproc"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 func TestSelect(t *testing.T) {
@@ -105,7 +105,7 @@ func TestQuickScenarios(t *testing.T) {
 		t.Skipf("%v: the chaos scenarios need clickhouse-server", err)
 	}
 	bin := t.TempDir()
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/store"
-	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 

@@ -9,7 +9,7 @@
 //
 // A Harness owns every process and directory it creates; Close ends the
 // processes (by PID) and removes the directories, also after a failure.
-// cmd/ptrchaos is the command line; `go test ./internal/chaos` runs the
+// cmd/ptrchaos is the command line; `go test ./internal/testenv/chaos` runs the
 // quick mode.
 //
 // DNS traffic goes to 127.0.0.0/8 only: the lab servers and the hostile

@@ -11,8 +11,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 

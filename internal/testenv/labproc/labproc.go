@@ -22,7 +22,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // The binaries, as Debian's knot and unbound packages install them.

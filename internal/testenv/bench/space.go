@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // Shuffle is the seed of the query and block orders.

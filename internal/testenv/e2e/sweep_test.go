@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
-	"github.com/ptrsweep/ptrsweep/internal/lab"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labproc"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"

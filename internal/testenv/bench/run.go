@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 )
 

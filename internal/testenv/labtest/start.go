@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // Start serves the default lab (lab.DefaultSpace) on a free loopback port

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
