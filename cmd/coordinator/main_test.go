@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
-	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {

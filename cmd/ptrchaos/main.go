@@ -22,8 +22,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ptrsweep/ptrsweep/internal/testenv/chaos"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/chaos"
 )
 
 func main() {

@@ -3,7 +3,6 @@ package chaos
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -98,12 +98,7 @@ func TestQuickScenarios(t *testing.T) {
 		t.Skip("runs real processes for about a minute; skipped with -short")
 	}
 	chBin, err := FindClickHouse()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and %v", err)
-		}
-		t.Skipf("%v: the chaos scenarios need clickhouse-server", err)
-	}
+	testenv.Require(t, "clickhouse-server (the chaos scenarios run a private one)", err)
 	bin := t.TempDir()
 	root, err := filepath.Abs("../../..")
 	if err != nil {

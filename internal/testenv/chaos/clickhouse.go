@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 )
 
 // ClickHouse is a private clickhouse-server process with its own data, tmp
@@ -28,7 +30,7 @@ type ClickHouse struct {
 	HTTPPort int
 	cred     *syscall.Credential
 	ps       *procs
-	proc     *Proc
+	proc     *testenv.Proc
 }
 
 // FindClickHouse returns the path of clickhouse-server, or ErrNoClickHouse.
@@ -82,7 +84,7 @@ func newClickHouse(bin, dir string, ps *procs) (*ClickHouse, error) {
 	var err error
 	ports := make([]int, 3)
 	for i := range ports {
-		if ports[i], err = freePort("127.0.0.1"); err != nil {
+		if ports[i], err = testenv.FreePort("127.0.0.1"); err != nil {
 			return nil, err
 		}
 	}
@@ -136,20 +138,15 @@ func (c *ClickHouse) Start(ctx context.Context) error {
 	c.proc = p
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for {
-		if _, err := c.Query(ctx, "", "SELECT 1"); err == nil {
-			return nil
-		}
-		if !p.Running() {
-			b, _ := os.ReadFile(filepath.Join(c.dir, "log", "err.log"))
-			return fmt.Errorf("clickhouse-server exited at start:\n%s\n%s", p.Tail(10), lastLines(string(b), 10))
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: clickhouse-server on port %d", ErrTimeout, c.TCPPort)
-		case <-time.After(200 * time.Millisecond):
-		}
+	err = p.WaitReady(ctx, 200*time.Millisecond, func(ctx context.Context) bool {
+		_, err := c.Query(ctx, "", "SELECT 1")
+		return err == nil
+	})
+	if err != nil {
+		b, _ := os.ReadFile(filepath.Join(c.dir, "log", "err.log"))
+		return fmt.Errorf("clickhouse-server on port %d: %w\n%s", c.TCPPort, err, lastLines(string(b), 10))
 	}
+	return nil
 }
 
 // Stop stops the server with SIGTERM (SIGKILL after 30 s) and waits.

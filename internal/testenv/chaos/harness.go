@@ -16,8 +16,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // Config configures a Harness.
@@ -126,14 +127,14 @@ type env struct {
 	space   netip.Prefix
 	db      string
 	scan    string
-	labs    []*Proc
+	labs    []*testenv.Proc
 	labAddr []string
 	workers int
-	procs   []*Proc // every process of the scenario, stopped by close
+	procs   []*testenv.Proc // every process of the scenario, stopped by close
 }
 
 // start starts a process that belongs to the scenario.
-func (e *env) start(name string, argv ...string) (*Proc, error) {
+func (e *env) start(name string, argv ...string) (*testenv.Proc, error) {
 	p, err := e.h.ps.start(name, nil, argv...)
 	if err == nil {
 		e.procs = append(e.procs, p)
@@ -143,18 +144,18 @@ func (e *env) start(name string, argv ...string) (*Proc, error) {
 
 // newEnv starts a NATS server for one scenario.
 func (h *Harness) newEnv(ctx context.Context, name string, space netip.Prefix) (*env, error) {
-	port, err := freePort("127.0.0.1")
+	port, err := testenv.FreePort("127.0.0.1")
 	if err != nil {
 		return nil, err
 	}
-	mon, err := freePort("127.0.0.1")
+	mon, err := testenv.FreePort("127.0.0.1")
 	if err != nil {
 		return nil, err
 	}
 	n := &NATS{bin: filepath.Join(h.cfg.Bin, "nats-server"), dir: filepath.Join(h.dir, "nats-"+name), Port: port, MonPort: mon, ps: h.ps}
 	stamp := strconv.FormatInt(time.Now().Unix()%100000, 10)
 	e := &env{h: h, name: name, nats: n, space: space, db: "ptrchaos_" + name + "_" + stamp, scan: "chaos-" + name + "-" + stamp}
-	n.onStart = func(p *Proc) { e.procs = append(e.procs, p) }
+	n.onStart = func(p *testenv.Proc) { e.procs = append(e.procs, p) }
 	if err := n.Start(ctx); err != nil {
 		e.close()
 		return nil, err
@@ -166,7 +167,7 @@ func (h *Harness) newEnv(ctx context.Context, name string, space netip.Prefix) (
 func (e *env) close() {
 	// Workers and coordinators first, while NATS and ClickHouse still
 	// serve their last acks; then the servers.
-	var first, rest []*Proc
+	var first, rest []*testenv.Proc
 	for _, p := range e.procs {
 		if strings.HasPrefix(p.Name, "worker") || strings.HasPrefix(p.Name, "coordinator") {
 			first = append(first, p)
@@ -184,8 +185,8 @@ func (e *env) close() {
 }
 
 // startLab starts `ptrlab serve` on host (127.0.0.x) and waits until it serves.
-func (e *env) startLab(ctx context.Context, host string) (*Proc, string, error) {
-	port, err := freePort(host)
+func (e *env) startLab(ctx context.Context, host string) (*testenv.Proc, string, error) {
+	port, err := testenv.FreePort(host)
 	if err != nil {
 		return nil, "", err
 	}
@@ -196,15 +197,8 @@ func (e *env) startLab(ctx context.Context, host string) (*Proc, string, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for !strings.Contains(p.Tail(5), "ptrlab: serving") {
-		if !p.Running() {
-			return nil, "", fmt.Errorf("ptrlab on %s exited:\n%s", addr, p.Tail(10))
-		}
-		select {
-		case <-ctx.Done():
-			return nil, "", fmt.Errorf("%w: ptrlab on %s", ErrTimeout, addr)
-		case <-time.After(100 * time.Millisecond):
-		}
+	if err := p.WaitReady(ctx, 100*time.Millisecond, logSays(p, 5, "ptrlab: serving")); err != nil {
+		return nil, "", fmt.Errorf("ptrlab on %s: %w", addr, err)
 	}
 	e.labs = append(e.labs, p)
 	e.labAddr = append(e.labAddr, addr)
@@ -223,7 +217,7 @@ type workerOpts struct {
 const ackWait = 5 * time.Second
 
 // startWorker starts one worker process.
-func (e *env) startWorker(o workerOpts) (*Proc, error) {
+func (e *env) startWorker(o workerOpts) (*testenv.Proc, error) {
 	e.workers++
 	if o.resolvers == "" {
 		o.resolvers = strings.Join(e.labAddr, ",")

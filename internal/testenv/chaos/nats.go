@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 )
 
 // NATS is a nats-server process with JetStream on disk and its HTTP
@@ -17,8 +20,8 @@ type NATS struct {
 	Port    int
 	MonPort int
 	ps      *procs
-	proc    *Proc
-	onStart func(*Proc)
+	proc    *testenv.Proc
+	onStart func(*testenv.Proc)
 }
 
 // URL returns the client URL.
@@ -37,10 +40,10 @@ func (n *NATS) Start(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := waitTCP(ctx, "127.0.0.1:"+strconv.Itoa(n.Port), p); err != nil {
+	if err := testenv.WaitTCP(ctx, "127.0.0.1:"+strconv.Itoa(n.Port), p); err != nil {
 		return err
 	}
-	return waitTCP(ctx, "127.0.0.1:"+strconv.Itoa(n.MonPort), p)
+	return testenv.WaitTCP(ctx, "127.0.0.1:"+strconv.Itoa(n.MonPort), p)
 }
 
 // Stop stops the server with SIGTERM (SIGKILL after 10 s) and waits.
@@ -51,7 +54,7 @@ func (n *NATS) Stop() {
 }
 
 // StreamState is what the monitoring endpoint says of a stream and of its
-// consumer "workers".
+// consumer (queue.Consumer).
 type StreamState struct {
 	Messages, FirstSeq, LastSeq uint64
 	// Consumer (zero when the stream has none yet).
@@ -105,7 +108,7 @@ func (n *NATS) Stream(ctx context.Context, name string) (StreamState, error) {
 			}
 			st := StreamState{Messages: s.State.Messages, FirstSeq: s.State.FirstSeq, LastSeq: s.State.LastSeq}
 			for _, c := range s.Consumers {
-				if c.Name == "workers" {
+				if c.Name == queue.Consumer {
 					st.AckWait = time.Duration(c.Config.AckWait)
 					st.MaxDeliver = c.Config.MaxDeliver
 					st.NumAckPending, st.NumRedeliver, st.NumPending = c.NumAckPending, c.NumRedelivered, c.NumPending

@@ -7,11 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 )
 
 // Result is the outcome of one scenario.
@@ -119,33 +123,61 @@ func (h *Harness) sized(n int) size {
 
 func units(z size) int { return 1 << (z.unitPrefix - z.space.Bits()) }
 
-// sweepEnv prepares a scenario: NATS, one lab server, the scan published,
-// n workers started and a watcher on the unit log.
-func (h *Harness) sweepEnv(ctx context.Context, id string, z size, labs []string, n int) (*env, *watcher, []*Proc, error) {
-	e, err := h.newEnv(ctx, id, z.space)
+// labEnv prepares a scenario's world: its NATS server and a lab server on
+// each of hosts (127.0.0.x). The caller closes the env.
+func (h *Harness) labEnv(ctx context.Context, id string, space netip.Prefix, hosts ...string) (*env, error) {
+	e, err := h.newEnv(ctx, id, space)
+	if err != nil {
+		return nil, err
+	}
+	for _, host := range hosts {
+		if _, _, err := e.startLab(ctx, host); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// publishWatch publishes the scan in units of /prefix and watches the unit
+// log until n units are done.
+func (e *env) publishWatch(ctx context.Context, prefix, n int) (*watcher, error) {
+	if _, err := e.publish(ctx, prefix); err != nil {
+		return nil, err
+	}
+	return e.watch(n), nil
+}
+
+// startWorkers starts one worker per element of opts.
+func (e *env) startWorkers(opts ...workerOpts) ([]*testenv.Proc, error) {
+	var ws []*testenv.Proc
+	for _, o := range opts {
+		p, err := e.startWorker(o)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, p)
+	}
+	return ws, nil
+}
+
+// sweepEnv prepares a scenario: NATS, the lab servers on labs, the scan
+// published, n workers started and a watcher on the unit log.
+func (h *Harness) sweepEnv(ctx context.Context, id string, z size, labs []string, n int) (*env, *watcher, []*testenv.Proc, error) {
+	e, err := h.labEnv(ctx, id, z.space, labs...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for _, host := range labs {
-		if _, _, err := e.startLab(ctx, host); err != nil {
-			e.close()
-			return nil, nil, nil, err
-		}
-	}
-	if _, err := e.publish(ctx, z.unitPrefix); err != nil {
+	w, err := e.publishWatch(ctx, z.unitPrefix, units(z))
+	if err != nil {
 		e.close()
 		return nil, nil, nil, err
 	}
-	w := e.watch(units(z))
-	var ws []*Proc
-	for range n {
-		p, err := e.startWorker(workerOpts{qps: z.qps})
-		if err != nil {
-			w.stop()
-			e.close()
-			return nil, nil, nil, err
-		}
-		ws = append(ws, p)
+	ws, err := e.startWorkers(slices.Repeat([]workerOpts{{qps: z.qps}}, n)...)
+	if err != nil {
+		w.stop()
+		e.close()
+		return nil, nil, nil, err
 	}
 	return e, w, ws, nil
 }
@@ -196,26 +228,21 @@ func scenarioKill(ctx context.Context, h *Harness, r *Result) error {
 
 func scenarioTerm(ctx context.Context, h *Harness, r *Result) error {
 	z := h.sized(2)
-	e, err := h.newEnv(ctx, "s2", z.space)
+	e, err := h.labEnv(ctx, "s2", z.space, "127.0.0.2")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if _, _, err := e.startLab(ctx, "127.0.0.2"); err != nil {
-		return err
-	}
-	if _, err := e.publish(ctx, z.unitPrefix); err != nil {
-		return err
-	}
-	w := e.watch(units(z))
-	// The victim's grace is short, so that it naks units still resolving.
-	victim, err := e.startWorker(workerOpts{qps: z.qps, grace: "300ms"})
+	w, err := e.publishWatch(ctx, z.unitPrefix, units(z))
 	if err != nil {
 		return err
 	}
-	if _, err := e.startWorker(workerOpts{qps: z.qps}); err != nil {
+	// The victim's grace is short, so that it naks units still resolving.
+	ws, err := e.startWorkers(workerOpts{qps: z.qps, grace: "300ms"}, workerOpts{qps: z.qps})
+	if err != nil {
 		return err
 	}
+	victim := ws[0]
 	if err := w.until(ctx, units(z)*30/100, 3*time.Minute); err != nil {
 		return err
 	}
@@ -241,7 +268,7 @@ func scenarioTerm(ctx context.Context, h *Harness, r *Result) error {
 	if gap >= ackWait {
 		r.fail("a pause of %s ≥ AckWait: units waited for redelivery instead of a nak", gap)
 	}
-	if st, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS"); err == nil {
+	if st, err := e.nats.Stream(ctx, queue.WorkStream); err == nil {
 		r.note("consumer: %d redelivered", st.NumRedeliver)
 	}
 	return nil
@@ -271,7 +298,7 @@ func scenarioClickHouse(ctx context.Context, h *Harness, r *Result) error {
 			}
 		}
 		if !settledOK && time.Since(down) > 2*time.Second {
-			if settled, err = e.nats.Stream(ctx, "PTRSWEEP_UNITS"); err == nil {
+			if settled, err = e.nats.Stream(ctx, queue.WorkStream); err == nil {
 				settledOK = true
 			}
 		}
@@ -281,7 +308,7 @@ func scenarioClickHouse(ctx context.Context, h *Harness, r *Result) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	end, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS")
+	end, err := e.nats.Stream(ctx, queue.WorkStream)
 	if err != nil {
 		return err
 	}
@@ -339,7 +366,7 @@ func scenarioNATS(ctx context.Context, h *Harness, r *Result) error {
 	}
 	r.Recover = first
 	r.note("recover = NATS back → first unit done: %s; scan done %s after restart", first.Round(time.Millisecond), w.lastDone().Sub(up).Round(time.Millisecond))
-	if st, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS"); err == nil {
+	if st, err := e.nats.Stream(ctx, queue.WorkStream); err == nil {
 		r.note("consumer after the run: ack_wait %s, %d redelivered", st.AckWait, st.NumRedeliver)
 	}
 	return nil
@@ -351,21 +378,18 @@ func scenarioPublish(ctx context.Context, h *Harness, r *Result) error {
 		space, prefix = netip.MustParsePrefix("198.18.80.0/20"), 30
 	}
 	planned := 1 << (prefix - space.Bits())
-	e, err := h.newEnv(ctx, "s5", space)
+	e, err := h.labEnv(ctx, "s5", space, "127.0.0.2")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if _, _, err := e.startLab(ctx, "127.0.0.2"); err != nil {
-		return err
-	}
 	pub, err := e.start("coordinator-publish", append([]string{e.h.cfg.Bin + "/coordinator"}, e.publishArgs(prefix)...)...)
 	if err != nil {
 		return err
 	}
 	var atKill StreamState
 	for {
-		st, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS")
+		st, err := e.nats.Stream(ctx, queue.WorkStream)
 		if err == nil && st.LastSeq > 0 {
 			pub.Kill()
 			atKill = st
@@ -385,7 +409,7 @@ func scenarioPublish(ctx context.Context, h *Harness, r *Result) error {
 		return err
 	}
 	r.note("second publish: %s", strings.TrimSpace(out))
-	after, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS")
+	after, err := e.nats.Stream(ctx, queue.WorkStream)
 	if err != nil {
 		return err
 	}
@@ -393,10 +417,8 @@ func scenarioPublish(ctx context.Context, h *Harness, r *Result) error {
 		r.fail("stream holds %d unit messages after both publishes, want %d", after.LastSeq, planned)
 	}
 	w := e.watch(planned)
-	for range 2 {
-		if _, err := e.startWorker(workerOpts{qps: -1, units: 32}); err != nil {
-			return err
-		}
+	if _, err := e.startWorkers(workerOpts{qps: -1, units: 32}, workerOpts{qps: -1, units: 32}); err != nil {
+		return err
 	}
 	start := time.Now()
 	if err := finish(ctx, e, w, r, 6*time.Minute); err != nil {
@@ -412,7 +434,7 @@ func scenarioPublish(ctx context.Context, h *Harness, r *Result) error {
 	if len(f) != 3 || f[0] != strconv.Itoa(planned) || f[1] != f[0] || f[2] != f[0] {
 		r.fail("unit log rows/units/done = %v, want each %d", f, planned)
 	}
-	end, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS")
+	end, err := e.nats.Stream(ctx, queue.WorkStream)
 	if err == nil {
 		r.note("unit log: %v records/units/done; stream: last_seq %d, %d left, %d redelivered", f, end.LastSeq, end.Messages, end.NumRedeliver)
 		if end.LastSeq != uint64(planned) || end.Messages != 0 {
@@ -445,16 +467,13 @@ func scenarioResolverDies(ctx context.Context, h *Harness, r *Result) error {
 
 func scenarioHostile(ctx context.Context, h *Harness, r *Result) error {
 	z := h.sized(7)
-	e, err := h.newEnv(ctx, "s6b", z.space)
+	e, err := h.labEnv(ctx, "s6b", z.space, "127.0.0.2")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	_, good, err := e.startLab(ctx, "127.0.0.2")
-	if err != nil {
-		return err
-	}
-	port, err := freePort("127.0.0.4")
+	good := e.labAddr[0]
+	port, err := testenv.FreePort("127.0.0.4")
 	if err != nil {
 		return err
 	}
@@ -463,15 +482,14 @@ func scenarioHostile(ctx context.Context, h *Harness, r *Result) error {
 		return err
 	}
 	defer bad.Close()
-	if _, err := e.publish(ctx, z.unitPrefix); err != nil {
+	w, err := e.publishWatch(ctx, z.unitPrefix, units(z))
+	if err != nil {
 		return err
 	}
-	w := e.watch(units(z))
 	start := time.Now()
-	for range 2 {
-		if _, err := e.startWorker(workerOpts{qps: z.qps, resolvers: bad.Addr + "," + good}); err != nil {
-			return err
-		}
+	o := workerOpts{qps: z.qps, resolvers: bad.Addr + "," + good}
+	if _, err := e.startWorkers(o, o); err != nil {
+		return err
 	}
 	if err := finish(ctx, e, w, r, 4*time.Minute); err != nil {
 		return err
@@ -489,14 +507,11 @@ func scenarioHostile(ctx context.Context, h *Harness, r *Result) error {
 
 func scenarioDead(ctx context.Context, h *Harness, r *Result) error {
 	z := h.sized(8)
-	e, err := h.newEnv(ctx, "s7", z.space)
+	e, err := h.labEnv(ctx, "s7", z.space, "127.0.0.2")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if _, _, err := e.startLab(ctx, "127.0.0.2"); err != nil {
-		return err
-	}
 	// The fault: a worker that can open no more files. Once it is
 	// connected to NATS and ClickHouse, its RLIMIT_NOFILE is lowered to
 	// the descriptors it holds, so DNS sockets fail (EMFILE) and
@@ -510,11 +525,11 @@ func scenarioDead(ctx context.Context, h *Harness, r *Result) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.publish(ctx, 24); err != nil {
+	n := 1 << (24 - z.space.Bits())
+	w, err := e.publishWatch(ctx, 24, n)
+	if err != nil {
 		return err
 	}
-	n := 1 << (24 - z.space.Bits())
-	w := e.watch(n)
 	if err := w.until(ctx, n, 3*time.Minute); err != nil {
 		return fmt.Errorf("%w\nsick worker log:\n%s", err, sick.Tail(10))
 	}
@@ -539,7 +554,7 @@ func scenarioDead(ctx context.Context, h *Harness, r *Result) error {
 		return fmt.Errorf("coordinator retry: exit %d %v %s", code, err, out)
 	}
 	r.note("retry: %s", strings.TrimSpace(out))
-	if st, err := e.nats.Stream(ctx, "PTRSWEEP_UNITS"); err == nil && st.AckWait != ackWait {
+	if st, err := e.nats.Stream(ctx, queue.WorkStream); err == nil && st.AckWait != ackWait {
 		r.note("after `coordinator retry` the consumer's AckWait is %s, not the deployment's %s", st.AckWait, ackWait)
 	}
 	retry := time.Now()
@@ -565,13 +580,11 @@ func scenarioDead(ctx context.Context, h *Harness, r *Result) error {
 
 // choke waits until worker p has started and sets its open-file limit to
 // the number of files it has open, with prlimit(1).
-func choke(ctx context.Context, p *Proc) (int, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(p.Tail(20), "worker started") {
-		if !p.Running() || time.Now().After(deadline) {
-			return 0, fmt.Errorf("%w: %s did not start:\n%s", ErrTimeout, p.Name, p.Tail(10))
-		}
-		time.Sleep(50 * time.Millisecond)
+func choke(ctx context.Context, p *testenv.Proc) (int, error) {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := p.WaitReady(wctx, 50*time.Millisecond, logSays(p, 20, "worker started")); err != nil {
+		return 0, err
 	}
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.PID()))
 	if err != nil {
@@ -586,7 +599,7 @@ func choke(ctx context.Context, p *Proc) (int, error) {
 }
 
 // lastMatch returns the last log line of p containing s.
-func lastMatch(p *Proc, s string) string {
+func lastMatch(p *testenv.Proc, s string) string {
 	lines := strings.Split(p.Tail(50), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		if strings.Contains(lines[i], s) {

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/store"
-	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 )
 
 // testDSN returns the DSN of a fresh database for one test.

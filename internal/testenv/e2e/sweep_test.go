@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
-	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
-	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
-	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
@@ -168,8 +168,8 @@ func TestSweepViaUnboundAndKnot(t *testing.T) {
 // could not start.
 func requireServer(t *testing.T, name string, err error) {
 	t.Helper()
-	if errors.Is(err, labproc.ErrNotInstalled) && os.Getenv("CI") != "true" {
-		t.Skipf("%s not installed (apt-get install knot unbound): %v", name, err)
+	if errors.Is(err, labproc.ErrNotInstalled) {
+		testenv.Require(t, name+" (apt-get install knot unbound)", err)
 	}
 	t.Fatalf("start %s: %v", name, err)
 }

@@ -6,13 +6,11 @@
 package labproc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -34,22 +33,14 @@ const (
 // ErrNotInstalled is returned when a server's binary is missing.
 var ErrNotInstalled = errors.New("binary not installed")
 
-// ErrExited is returned when a server exits before it answers.
-var ErrExited = errors.New("server exited")
-
 // stopTimeout is how long Close waits after SIGTERM before SIGKILL.
 const stopTimeout = 10 * time.Second
 
 // Proc is one running server process. Close stops it; its methods are safe
 // for concurrent use.
 type Proc struct {
-	name   string
-	addr   string
-	cmd    *exec.Cmd
-	output *syncBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // the exit status, set before done is closed
-
+	*testenv.Proc
+	addr      string
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -57,62 +48,41 @@ type Proc struct {
 // Addr returns the "127.0.0.1:port" the server answers on (UDP and TCP).
 func (p *Proc) Addr() string { return p.addr }
 
-// Output returns what the server wrote to stdout and stderr so far.
-func (p *Proc) Output() string { return p.output.String() }
-
 // Close sends SIGTERM to the process (SIGKILL if it has not exited after
 // 10 s) and waits for it. It is safe to call more than once.
 func (p *Proc) Close() error {
 	p.closeOnce.Do(func() {
-		select {
-		case <-p.done:
-			p.closeErr = fmt.Errorf("%s exited early: %v: %s", p.name, p.err, p.output.String())
+		if !p.Running() {
+			p.closeErr = fmt.Errorf("%s exited early: %v: %s", p.Name, p.ExitErr(), p.Output())
 			return
-		default:
 		}
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			p.closeErr = fmt.Errorf("stop %s (pid %d): %w", p.name, p.cmd.Process.Pid, err)
+		if err := p.Signal(syscall.SIGTERM); err != nil {
+			p.closeErr = err
 		}
-		select {
-		case <-p.done:
-		case <-time.After(stopTimeout):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			p.closeErr = fmt.Errorf("stop %s (pid %d): killed after %s", p.name, p.cmd.Process.Pid, stopTimeout)
+		if _, err := p.Wait(stopTimeout); err != nil {
+			p.Kill()
+			p.closeErr = fmt.Errorf("stop %s (pid %d): killed after %s", p.Name, p.PID(), stopTimeout)
 		}
 	})
 	return p.closeErr
 }
 
-// start runs bin with args and returns its Proc; ready must report when the
-// server answers on addr.
-func start(ctx context.Context, name, bin, addr string, args []string, ready func(context.Context) bool) (*Proc, error) {
+// start runs bin with args, its output in dir/name.log, and returns its
+// Proc once ready reports that the server answers on addr.
+func start(ctx context.Context, name, bin, dir, addr string, args []string, ready func(context.Context) bool) (*Proc, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("start %s: %s: %w", name, bin, ErrNotInstalled)
 	}
-	p := &Proc{name: name, addr: addr, output: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	tp, err := testenv.Start(testenv.ProcSpec{Name: name, Argv: append([]string{bin}, args...), Log: filepath.Join(dir, name+".log")})
+	if err != nil {
+		return nil, err
 	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	for {
-		if ready(ctx) {
-			return p, nil
-		}
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("start %s: %w (%v): %s", name, ErrExited, p.err, p.output.String())
-		case <-ctx.Done():
-			_ = p.Close()
-			return nil, fmt.Errorf("start %s: waiting for it to answer on %s: %w: %s", name, addr, ctx.Err(), p.output.String())
-		case <-time.After(50 * time.Millisecond):
-		}
+	p := &Proc{Proc: tp, addr: addr}
+	if err := tp.WaitReady(ctx, 50*time.Millisecond, ready); err != nil {
+		_ = p.Close()
+		return nil, fmt.Errorf("start %s on %s: %w", name, addr, err)
 	}
+	return p, nil
 }
 
 // answers reports whether the server on addr gives an answer with rcode
@@ -126,26 +96,6 @@ func answers(ctx context.Context, addr, name string, qtype uint16, rd bool) bool
 	return err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0
 }
 
-// FreePort returns "127.0.0.1:port" with a port that was just free for
-// both TCP and UDP (bound on 127.0.0.1:0, then closed).
-func FreePort() (string, error) {
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", fmt.Errorf("find a free port: %w", err)
-		}
-		addr := ln.Addr().String()
-		pc, err := net.ListenPacket("udp", addr)
-		_ = ln.Close()
-		if err != nil {
-			continue
-		}
-		_ = pc.Close()
-		return addr, nil
-	}
-	return "", errors.New("find a free port: none free for both TCP and UDP")
-}
-
 // StartKnot starts knotd serving zones (from lab.WriteZones) on addr, a
 // "127.0.0.1:port" (or "" for a free port), with its configuration,
 // database and control socket in dir. It returns when Knot answers the SOA
@@ -153,7 +103,7 @@ func FreePort() (string, error) {
 func StartKnot(ctx context.Context, dir string, zones []lab.ZoneFile, addr string) (*Proc, error) {
 	if addr == "" {
 		var err error
-		if addr, err = FreePort(); err != nil {
+		if addr, err = testenv.FreeAddr("127.0.0.1"); err != nil {
 			return nil, fmt.Errorf("start knot: %w", err)
 		}
 	}
@@ -188,7 +138,7 @@ func StartKnot(ctx context.Context, dir string, zones []lab.ZoneFile, addr strin
 		}
 		return true
 	}
-	return start(ctx, "knotd", KnotdPath, addr, []string{"-c", conf}, ready)
+	return start(ctx, "knotd", KnotdPath, dir, addr, []string{"-c", conf}, ready)
 }
 
 // outside127 is the IPv4 space outside 127.0.0.0/8, and all of IPv6.
@@ -211,7 +161,7 @@ func StartUnbound(ctx context.Context, dir, stubAddr string, zones []string) (*P
 	if len(zones) == 0 {
 		return nil, errors.New("start unbound: no zones")
 	}
-	addr, err := FreePort()
+	addr, err := testenv.FreeAddr("127.0.0.1")
 	if err != nil {
 		return nil, fmt.Errorf("start unbound: %w", err)
 	}
@@ -258,26 +208,5 @@ func StartUnbound(ctx context.Context, dir, stubAddr string, zones []string) (*P
 		return nil, fmt.Errorf("start unbound: %w", err)
 	}
 	ready := func(ctx context.Context) bool { return answers(ctx, addr, dns.Fqdn(zones[0]), dns.TypeSOA, true) }
-	return start(ctx, "unbound", UnboundPath, addr, []string{"-d", "-c", conf}, ready)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 {
-		return len(p), nil // keep the first MiB
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return start(ctx, "unbound", UnboundPath, dir, addr, []string{"-d", "-c", conf}, ready)
 }

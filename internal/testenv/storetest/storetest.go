@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 )
 
 // DSN returns the DSN of a fresh database ptrsweep_test_<random> on the
@@ -45,8 +46,8 @@ func DSN(t testing.TB) string {
 	defer cancel()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
-		if errors.Is(err, store.ErrUnreachable) && os.Getenv("CI") != "true" {
-			t.Skipf("no ClickHouse for integration tests (run make clickhouse or set PTRSWEEP_TEST_CLICKHOUSE): %v", err)
+		if errors.Is(err, store.ErrUnreachable) {
+			testenv.Require(t, "ClickHouse for integration tests (run make clickhouse or set PTRSWEEP_TEST_CLICKHOUSE)", err)
 		}
 		t.Fatalf("open test database: %v", err)
 	}
