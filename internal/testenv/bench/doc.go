@@ -7,22 +7,16 @@
 //
 // # The space
 //
-// A Space is the first N addresses (a multiple of 256) of an IPv4 prefix,
-// by default 1,048,576 addresses of 10.0.0.0/12. Its records are a pure,
-// deterministic function of the address, so the truth is never stored:
-//
-//   - A /24 whose third octet c has c%16 == 15 is empty: nothing below
-//     c.b.a.in-addr.arpa exists, so the /24's name answers NXDOMAIN and a
-//     pruning resolver (RFC 8020) skips its 256 addresses. That is 1 /24 in
-//     16 (6.25% of the addresses).
-//   - Every other address is picked by h = splitmix64(address) % 100:
-//     h < 70 one PTR, h-A-B-C-D.rB.bench.example; 70 ≤ h < 75 two PTRs,
-//     that name and alias-D.cC.bB.aA.bench.example; h ≥ 75 none (the
-//     address's name answers NXDOMAIN).
-//
-// So about 65.6% of the addresses have one PTR, 4.7% two and 29.7% are
-// NXDOMAIN; Stats gives the exact counts of a Space. The addresses are
-// only names in the zones: every query goes to Knot on 127.0.0.1.
+// A Space is the DNS lab's big world (lab.Big): the first N addresses (a
+// multiple of 256) of an IPv4 prefix, by default 1,048,576 addresses of
+// 10.0.0.0/12. Its records are a pure, deterministic function of the
+// address (lab.BigExpect), so the truth is never stored: 1 /24 in 16 is
+// empty (its name answers NXDOMAIN, so a pruning resolver skips its 256
+// addresses); of the other addresses, picked by the lab's hash, about
+// 70% have one PTR, 5% two and 25% none. So about 65.6% of the addresses
+// have one PTR, 4.7% two and 29.7% are NXDOMAIN; Stats gives the exact
+// counts of a Space. The addresses are only names in the zones: every
+// query goes to Knot on 127.0.0.1.
 //
 // One zone per /16 (B.A.in-addr.arpa) is written as an RFC 1035 zone file.
 // The dnsperf query list holds every address's PTR name once, in an order

@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
 	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
 )
 
 // DNSPerfPath is the dnsperf binary, as Debian's dnsperf package installs it.
@@ -61,7 +62,7 @@ type Row struct {
 
 // Report is the result of Run.
 type Report struct {
-	Stats  Stats
+	Stats  lab.BigStats
 	Rounds int
 	Rows   []*Row
 }
@@ -192,7 +193,7 @@ type harness struct {
 	queries, blocks string
 }
 
-func (h *harness) dnsperf(ctx context.Context, addr string, st Stats) (Measurement, Verdict, error) {
+func (h *harness) dnsperf(ctx context.Context, addr string, st lab.BigStats) (Measurement, Verdict, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	var out bytes.Buffer
 	errOut, err := runCmd(ctx, DNSPerfPath, []string{"-s", host, "-p", port, "-d", h.queries,

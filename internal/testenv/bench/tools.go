@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // Measurement is one timed run of one tool.
@@ -80,7 +82,7 @@ func ParseDNSPerf(out string) (DNSPerf, error) {
 // space's truth: every query answered, NOERROR for the addresses with PTRs
 // and NXDOMAIN for the rest. dnsperf does not look inside answers, so this
 // is all it can be checked for.
-func (d DNSPerf) CheckRcodes(st Stats) Verdict {
+func (d DNSPerf) CheckRcodes(st lab.BigStats) Verdict {
 	v := Verdict{Rows: d.Completed, Want: st.Addresses, Pairs: d.Rcodes["NOERROR"]}
 	if d.Lost > 0 || d.Completed != st.Addresses {
 		v.Missing = st.Addresses - d.Completed

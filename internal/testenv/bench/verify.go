@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // maxExamples is how many problems a Verdict keeps as examples.
@@ -67,7 +69,7 @@ type row struct {
 func (s *Space) Verify(r io.Reader) (Verdict, error) {
 	var v Verdict
 	// seen holds two bits per address: its first and second PTR.
-	seen := make([]uint8, s.n)
+	seen := make([]uint8, s.Len())
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -92,7 +94,7 @@ func (s *Space) Verify(r io.Reader) (Verdict, error) {
 		i, in := s.Index(ip)
 		k := -1
 		if in {
-			for j, p := range Expect(ip) {
+			for j, p := range lab.BigExpect(ip) {
 				if p == rw.PTR {
 					k = j
 				}
@@ -113,9 +115,9 @@ func (s *Space) Verify(r io.Reader) (Verdict, error) {
 	if err := sc.Err(); err != nil {
 		return v, fmt.Errorf("verify: after row %d: %w", v.Rows, err)
 	}
-	for i := 0; i < s.n; i++ {
+	for i := 0; i < s.Len(); i++ {
 		ip := s.Addr(i)
-		for k, p := range Expect(ip) {
+		for k, p := range lab.BigExpect(ip) {
 			v.Want++
 			if seen[i]&(1<<k) == 0 {
 				v.Missing++

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // rowsOf returns JSONL rows with every PTR of s.
@@ -13,7 +15,7 @@ func rowsOf(s *Space) []string {
 	var rows []string
 	for i := range s.Len() {
 		ip := s.Addr(i)
-		for _, p := range Expect(ip) {
+		for _, p := range lab.BigExpect(ip) {
 			rows = append(rows, fmt.Sprintf(`{"ip":%q,"ptr":%q,"status":"ok","ttl":3600,"scan":"b","resolved_at":"2026-11-22T02:15:30Z"}`, ip, p))
 		}
 	}
@@ -25,7 +27,7 @@ func TestVerify(t *testing.T) {
 	good := rowsOf(s)
 	st := s.Stats()
 	nx := s.Addr(0) // the first NXDOMAIN address
-	for i := 0; Expect(nx) != nil; i++ {
+	for i := 0; lab.BigExpect(nx) != nil; i++ {
 		nx = s.Addr(i)
 	}
 	a := nx.As4()
@@ -91,10 +93,10 @@ func TestParseDNSPerf(t *testing.T) {
 		d.Rcodes["NOERROR"] != 1 || d.Rcodes["SERVFAIL"] != 1 || d.Rcodes["NXDOMAIN"] != 1 {
 		t.Errorf("ParseDNSPerf = %+v", d)
 	}
-	if v := d.CheckRcodes(Stats{Addresses: 3, OnePTR: 1, NXDomain: 2}); v.Errors() != 2 {
+	if v := d.CheckRcodes(lab.BigStats{Addresses: 3, OnePTR: 1, NXDomain: 2}); v.Errors() != 2 {
 		t.Errorf("CheckRcodes (a SERVFAIL instead of an NXDOMAIN) = %s, want 2 errors", v)
 	}
-	if v := d.CheckRcodes(Stats{Addresses: 4, OnePTR: 1, NXDomain: 2}); v.Missing != 1 {
+	if v := d.CheckRcodes(lab.BigStats{Addresses: 4, OnePTR: 1, NXDomain: 2}); v.Missing != 1 {
 		t.Errorf("CheckRcodes (one query short) = %s, want 1 missing", v)
 	}
 	if _, err := ParseDNSPerf("dnsperf: error: could not open file"); err == nil {

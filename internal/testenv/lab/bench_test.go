@@ -7,8 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 func BenchmarkNew(b *testing.B) {

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 var (

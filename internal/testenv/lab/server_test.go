@@ -11,9 +11,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
-	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
 func startServer(t *testing.T) (*lab.Lab, *lab.Server) {

@@ -57,7 +57,8 @@ func (l *Lab) WriteZones(dir string) ([]ZoneFile, error) {
 	return out, nil
 }
 
-func (l *Lab) writeZone(path string, z *zone, keys []string) (err error) {
+// writeFile creates path and fills it through a buffered writer.
+func writeFile(path string, fill func(w *bufio.Writer) error) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -68,6 +69,17 @@ func (l *Lab) writeZone(path string, z *zone, keys []string) (err error) {
 		}
 	}()
 	w := bufio.NewWriterSize(f, 1<<16)
+	if err := fill(w); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func (l *Lab) writeZone(path string, z *zone, keys []string) error {
+	return writeFile(path, func(w *bufio.Writer) error { return l.fillZone(w, z, keys) })
+}
+
+func (l *Lab) fillZone(w *bufio.Writer, z *zone, keys []string) error {
 	fmt.Fprintf(w, "$ORIGIN %s\n$TTL %d\n", z.fqdn, TTL)
 	soa := z.soa
 	fmt.Fprintf(w, "@ %d IN SOA %s %s %d %d %d %d %d\n", NegativeTTL, soa.Ns, soa.Mbox,
@@ -112,7 +124,7 @@ func (l *Lab) writeZone(path string, z *zone, keys []string) (err error) {
 			fmt.Fprintf(w, "%s %d IN TXT \"no PTR here\"\n", owner, TTL)
 		}
 	}
-	return w.Flush()
+	return nil
 }
 
 // zoneName rewrites a presentation name (fully qualified) in the most
