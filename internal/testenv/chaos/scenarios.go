@@ -182,6 +182,36 @@ func (h *Harness) sweepEnv(ctx context.Context, id string, z size, labs []string
 	return e, w, ws, nil
 }
 
+// faultAt is the share of a scan's units done when most scenarios inject
+// their fault.
+const faultAt = 30 // percent
+
+// sweepToFault prepares a sweep with two workers (sweepEnv) and waits
+// until faultAt percent of its units are done.
+func (h *Harness) sweepToFault(ctx context.Context, id string, z size, labs ...string) (*env, *watcher, []*testenv.Proc, error) {
+	e, w, ws, err := h.sweepEnv(ctx, id, z, labs, 2)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := w.until(ctx, units(z)*faultAt/100, 3*time.Minute); err != nil {
+		w.stop()
+		e.close()
+		return nil, nil, nil, err
+	}
+	return e, w, ws, nil
+}
+
+// recovered waits for the first unit done after the service came back at
+// up (the watcher had seen doneBefore), then for the scan to complete, and
+// sets r.Recover to the time from up to that first unit.
+func recovered(ctx context.Context, e *env, w *watcher, r *Result, doneBefore int, up time.Time) error {
+	if err := w.until(ctx, doneBefore+1, 3*time.Minute); err != nil {
+		return err
+	}
+	r.Recover = time.Since(up)
+	return finish(ctx, e, w, r, 3*time.Minute)
+}
+
 // finish waits for the scan to complete and compares the rows.
 func finish(ctx context.Context, e *env, w *watcher, r *Result, limit time.Duration) error {
 	code, out, err := e.waitStatus(ctx, limit)
@@ -276,14 +306,11 @@ func scenarioTerm(ctx context.Context, h *Harness, r *Result) error {
 
 func scenarioClickHouse(ctx context.Context, h *Harness, r *Result) error {
 	z := h.sized(3)
-	e, w, ws, err := h.sweepEnv(ctx, "s3", z, []string{"127.0.0.2"}, 2)
+	e, w, ws, err := h.sweepToFault(ctx, "s3", z, "127.0.0.2")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := w.until(ctx, units(z)*30/100, 3*time.Minute); err != nil {
-		return err
-	}
 	doneBefore, _ := w.state()
 	h.ch.Stop()
 	down := time.Now()
@@ -321,29 +348,21 @@ func scenarioClickHouse(ctx context.Context, h *Harness, r *Result) error {
 		return err
 	}
 	up := time.Now()
-	if err := w.until(ctx, doneBefore+1, 3*time.Minute); err != nil {
+	if err := recovered(ctx, e, w, r, doneBefore, up); err != nil {
 		return err
 	}
-	first := time.Since(up)
-	if err := finish(ctx, e, w, r, 3*time.Minute); err != nil {
-		return err
-	}
-	r.Recover = first
 	r.note("recover = ClickHouse back → first unit done: %s (worker store backoff doubles to 30s); scan done %s after restart",
-		first.Round(time.Millisecond), w.lastDone().Sub(up).Round(time.Millisecond))
+		r.Recover.Round(time.Millisecond), w.lastDone().Sub(up).Round(time.Millisecond))
 	return nil
 }
 
 func scenarioNATS(ctx context.Context, h *Harness, r *Result) error {
 	z := h.sized(4)
-	e, w, _, err := h.sweepEnv(ctx, "s4", z, []string{"127.0.0.2"}, 2)
+	e, w, _, err := h.sweepToFault(ctx, "s4", z, "127.0.0.2")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := w.until(ctx, units(z)*30/100, 3*time.Minute); err != nil {
-		return err
-	}
 	doneBefore, _ := w.state()
 	stop := time.Now()
 	e.nats.Stop()
@@ -357,15 +376,10 @@ func scenarioNATS(ctx context.Context, h *Harness, r *Result) error {
 	if err != nil || code != 0 {
 		r.fail("coordinator status --nats after restart: exit %d %v %s", code, err, out)
 	}
-	if err := w.until(ctx, doneBefore+1, 3*time.Minute); err != nil {
+	if err := recovered(ctx, e, w, r, doneBefore, up); err != nil {
 		return err
 	}
-	first := time.Since(up)
-	if err := finish(ctx, e, w, r, 3*time.Minute); err != nil {
-		return err
-	}
-	r.Recover = first
-	r.note("recover = NATS back → first unit done: %s; scan done %s after restart", first.Round(time.Millisecond), w.lastDone().Sub(up).Round(time.Millisecond))
+	r.note("recover = NATS back → first unit done: %s; scan done %s after restart", r.Recover.Round(time.Millisecond), w.lastDone().Sub(up).Round(time.Millisecond))
 	if st, err := e.nats.Stream(ctx, queue.WorkStream); err == nil {
 		r.note("consumer after the run: ack_wait %s, %d redelivered", st.AckWait, st.NumRedeliver)
 	}
@@ -446,17 +460,14 @@ func scenarioPublish(ctx context.Context, h *Harness, r *Result) error {
 
 func scenarioResolverDies(ctx context.Context, h *Harness, r *Result) error {
 	z := h.sized(6)
-	e, w, _, err := h.sweepEnv(ctx, "s6a", z, []string{"127.0.0.2", "127.0.0.3"}, 2)
+	e, w, _, err := h.sweepToFault(ctx, "s6a", z, "127.0.0.2", "127.0.0.3")
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := w.until(ctx, units(z)*30/100, 3*time.Minute); err != nil {
-		return err
-	}
 	e.labs[1].Kill()
 	kill := time.Now()
-	r.note("SIGKILL ptrlab %s at 30%% of units", e.labAddr[1])
+	r.note("SIGKILL ptrlab %s at %d%% of units", e.labAddr[1], faultAt)
 	if err := finish(ctx, e, w, r, 3*time.Minute); err != nil {
 		return err
 	}
