@@ -37,8 +37,9 @@ func FreeAddr(host string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(port)), nil
 }
 
-// WaitTCP waits until addr accepts TCP connections. When p is not nil it
-// fails as soon as p exits; it fails with ErrTimeout when ctx ends.
+// WaitTCP waits until addr accepts TCP connections. It fails as soon as p
+// (the process that should listen) exits, and with ErrTimeout when ctx
+// ends.
 func WaitTCP(ctx context.Context, addr string, p *Proc) error {
 	accepts := func(context.Context) bool {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -47,16 +48,6 @@ func WaitTCP(ctx context.Context, addr string, p *Proc) error {
 		}
 		_ = c.Close()
 		return true
-	}
-	if p == nil {
-		for !accepts(ctx) {
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%w: waiting for %s: %w", ErrTimeout, addr, ctx.Err())
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		return nil
 	}
 	if err := p.WaitReady(ctx, 100*time.Millisecond, accepts); err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
