@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
-	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {

@@ -4,7 +4,7 @@
 // ceiling, then the engine alone (worker resolve), then the whole pipeline
 // (coordinator sweep: embedded NATS, in-process workers, ClickHouse), and
 // prints one table of queries/s and ratios to dnsperf, every answer checked
-// against the generated truth. See internal/bench for the space.
+// against the generated truth. See internal/testenv/bench for the space.
 //
 //	ptrbench [--bin bin] [--addresses 1048576] [--space 10.0.0.0/12] [--rounds 3]
 //	         [--unbound] [--clickhouse DSN] [--out FILE]

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/bench"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/bench"
 )
 
 // errWrongAnswers is returned when a tool's answers did not match the truth.

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/bench"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labproc"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/bench"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
 )
 
 func TestUsage(t *testing.T) {
@@ -37,16 +38,6 @@ func TestUsage(t *testing.T) {
 
 // require skips the test when what is missing, unless CI=true, where it is
 // a failure.
-func require(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing: %v", what, err)
-	}
-	t.Skipf("%s is missing (%v); set CI=true to make this a failure", what, err)
-}
 
 // TestBench runs the whole harness on 4096 addresses, one round: Knot,
 // dnsperf, the engine, the pipeline with ClickHouse, and Unbound when it is
@@ -56,11 +47,11 @@ func TestBench(t *testing.T) {
 		t.Skip("starts Knot, dnsperf, the pipeline and ClickHouse")
 	}
 	_, err := os.Stat(labproc.KnotdPath)
-	require(t, "knotd (apt-get install knot)", err)
+	testenv.Require(t, "knotd (apt-get install knot)", err)
 	_, err = os.Stat(bench.DNSPerfPath)
-	require(t, "dnsperf (apt-get install dnsperf)", err)
+	testenv.Require(t, "dnsperf (apt-get install dnsperf)", err)
 	c, err := net.DialTimeout("tcp", "127.0.0.1:9000", 2*time.Second)
-	require(t, "ClickHouse on 127.0.0.1:9000", err)
+	testenv.Require(t, "ClickHouse on 127.0.0.1:9000", err)
 	c.Close()
 	_, uerr := os.Stat(labproc.UnboundPath)
 

@@ -22,8 +22,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ptrsweep/ptrsweep/internal/chaos"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/chaos"
 )
 
 func main() {

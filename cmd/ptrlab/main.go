@@ -1,5 +1,5 @@
 // Command ptrlab runs the DNS lab: a synthetic reverse-DNS world with a known
-// truth (see internal/lab), on loopback only.
+// truth (see internal/testenv/lab), on loopback only.
 //
 //	ptrlab serve --listen 127.0.0.1:5353 [--space 198.18.0.0/16]
 //	ptrlab zones --dir DIR [--space 198.18.0.0/16]

@@ -11,8 +11,8 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // Exit codes.

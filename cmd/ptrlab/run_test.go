@@ -15,7 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 )
 
 func TestRunUsage(t *testing.T) {

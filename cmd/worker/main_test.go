@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
-	"github.com/ptrsweep/ptrsweep/internal/lab"
-	"github.com/ptrsweep/ptrsweep/internal/lab/labtest"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
-	"github.com/ptrsweep/ptrsweep/internal/store/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 )
 
 func runCmd(stdin string, args ...string) (code int, stdout, stderr string) {

@@ -2,6 +2,7 @@ package arch
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -9,10 +10,15 @@ import (
 const mod = "github.com/ptrsweep/ptrsweep/"
 
 // owners maps a third-party module to the packages allowed to import it
-// (non-test code). The lab and the chaos harness are test infrastructure
-// that speaks DNS itself.
+// (non-test code). In the product, each client lives in one package. The
+// harness speaks DNS itself: the lab (its in-process server, labtest's
+// helpers, labproc's readiness probes of Knot and Unbound) and the chaos
+// harness's hostile test server may use miekg/dns too.
 var owners = map[string][]string{
-	"github.com/miekg/dns":                {"internal/resolve", "internal/lab", "internal/chaos"},
+	"github.com/miekg/dns": {"internal/resolve",
+		"internal/testenv/lab", "internal/testenv/labtest", "internal/testenv/labproc", // the lab (harness)
+		"internal/testenv/chaos", // the hostile test server (harness)
+	},
 	"golang.org/x/time/rate":              {"internal/resolve"},
 	"golang.org/x/net":                    {"internal/resolve"},
 	"github.com/nats-io/nats.go":          {"internal/queue"},
@@ -29,13 +35,43 @@ var layers = []struct {
 	level  int
 }{
 	{"internal/sweep", 0},
-	{"internal/cidr", 1}, {"internal/testpki", 1},
+	{"internal/cidr", 1},
 	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
-	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3}, {"internal/lab", 3},
-	{"internal/worker", 4}, {"internal/connflags", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
+	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
+	{"internal/worker", 4}, {"internal/connflags", 4},
 	{"internal/coordinator", 5},
+	// The harness (never imported by product code, see harnessUsers).
+	{"internal/testenv/testpki", 1},
+	{"internal/testenv/lab", 3},
+	{"internal/testenv/labproc", 4}, {"internal/testenv/labtest", 4}, {"internal/testenv/storetest", 4},
+	{"internal/testenv/bench", 5}, {"internal/testenv/chaos", 5}, {"internal/testenv/e2e", 5},
+	{"internal/testenv", 1}, // the root: shared helpers, standard library only
 	{"cmd/", 6},
 }
+
+// harness is the import path prefix of the test harness.
+const harness = "internal/testenv"
+
+// harnessUsers are the packages outside the harness whose non-test code may
+// import it: the harness's own command-line tools. Product packages
+// (everything else under internal/, cmd/coordinator, cmd/worker) never do;
+// their tests may.
+var harnessUsers = []string{"cmd/ptrlab", "cmd/ptrbench", "cmd/ptrchaos"}
+
+// tree returns the package tree pkg belongs to, inside which imports are not
+// ordered by layer: "internal/store" for internal/store/..., and each harness
+// package on its own ("internal/testenv/lab").
+func tree(pkg string) string {
+	parts := strings.Split(pkg, "/")
+	n := 2
+	if pkg == harness || strings.HasPrefix(pkg, harness+"/") {
+		n = 3
+	}
+	return strings.Join(parts[:min(n, len(parts))], "/")
+}
+
+// isHarness reports whether pkg is part of the harness.
+func isHarness(pkg string) bool { return pkg == harness || strings.HasPrefix(pkg, harness+"/") }
 
 func levelOf(pkg string) (int, bool) {
 	for _, l := range layers {
@@ -54,7 +90,7 @@ func TestImports(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(line)
 		pkg := strings.TrimPrefix(f[0], mod)
-		if pkg == "internal" || strings.HasPrefix(pkg, "internal/arch") || strings.HasPrefix(pkg, "internal/e2e") {
+		if pkg == "internal" || strings.HasPrefix(pkg, "internal/arch") {
 			continue
 		}
 		lv, ok := levelOf(pkg)
@@ -72,8 +108,11 @@ func TestImports(t *testing.T) {
 		for _, imp := range f[1:] {
 			if strings.HasPrefix(imp, mod) {
 				ip := strings.TrimPrefix(imp, mod)
+				if isHarness(ip) && !isHarness(pkg) && !slices.Contains(harnessUsers, pkg) {
+					t.Errorf("%s imports %s: product code never imports the test harness (only %v and the harness itself may)", pkg, ip, harnessUsers)
+				}
 				il, ok := levelOf(ip)
-				if ok && il >= lv && !strings.HasPrefix(ip, strings.SplitN(pkg, "/", 3)[0]+"/"+strings.SplitN(pkg+"/", "/", 3)[1]) {
+				if ok && il >= lv && ip != tree(pkg) && !strings.HasPrefix(ip, tree(pkg)+"/") {
 					t.Errorf("%s (level %d) imports %s (level %d): a lower package never imports a higher one", pkg, lv, ip, il)
 				}
 				continue

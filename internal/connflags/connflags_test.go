@@ -13,7 +13,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
-	"github.com/ptrsweep/ptrsweep/internal/testpki"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/testpki"
 	"reflect"
 )
 

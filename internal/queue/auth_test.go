@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/ptrsweep/ptrsweep/internal/testpki"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/testpki"
 )
 
 func writeFile(t *testing.T, name, content string) string {

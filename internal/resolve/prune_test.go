@@ -9,8 +9,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
 // startLab serves the DNS lab on 127.0.0.1 for the test.

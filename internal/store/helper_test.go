@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
 )
 
 // testOptions are the options of the server tests use: the DSN in
@@ -44,8 +46,8 @@ func openTest(t testing.TB) *Store {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := OpenOptions(ctx, testOptions(t, randomDatabase(t)))
-	if errors.Is(err, ErrUnreachable) && os.Getenv("CI") != "true" {
-		t.Skipf("no ClickHouse for integration tests (set PTRSWEEP_TEST_CLICKHOUSE or start one): %v", err)
+	if errors.Is(err, ErrUnreachable) {
+		testenv.Require(t, "ClickHouse for integration tests (set PTRSWEEP_TEST_CLICKHOUSE or start one)", err)
 	}
 	if err != nil {
 		t.Fatalf("Open: %v", err)

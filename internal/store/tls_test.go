@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/testpki"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/testpki"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {

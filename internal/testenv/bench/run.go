@@ -1,0 +1,342 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labproc"
+)
+
+// DNSPerfPath is the dnsperf binary, as Debian's dnsperf package installs it.
+const DNSPerfPath = "/usr/bin/dnsperf"
+
+// stopDelay is how long a child process gets after SIGTERM before SIGKILL.
+const stopDelay = 15 * time.Second
+
+// Config configures Run.
+type Config struct {
+	// Bin is the directory holding the coordinator and worker binaries.
+	Bin string
+	// Space is the generated space.
+	Space *Space
+	// Rounds is how many times each tool is run (at least 1).
+	Rounds int
+	// Unbound also measures dnsperf and the engine through Unbound.
+	Unbound bool
+	// ClickHouse is the DSN of the pipeline's store; Drop drops its
+	// database at the end.
+	ClickHouse string
+	Drop       bool
+	// Scan prefixes the pipeline's scan names ("<Scan>-r1"…).
+	Scan string
+	// Dir is the working directory (zones, query list, outputs, server
+	// state); it must exist.
+	Dir string
+	// Log receives a line per step.
+	Log io.Writer
+}
+
+// Row is one line of the results table: one tool against one server.
+type Row struct {
+	// Tool names the tool and its options; Target the server it asked
+	// ("knot" or "unbound → knot").
+	Tool, Target string
+	// Runs holds one measurement per round.
+	Runs []Measurement
+	// Verdicts holds one check of the answers per round.
+	Verdicts []Verdict
+	// Ceiling marks dnsperf, the row other rows of the same Target are
+	// compared with.
+	Ceiling bool
+}
+
+// Report is the result of Run.
+type Report struct {
+	Stats  lab.BigStats
+	Rounds int
+	Rows   []*Row
+}
+
+// Run sets up the lab (zone files, Knot on a free 127.0.0.1 port, Unbound
+// when asked), then runs every round: dnsperf, the engine alone with and
+// without pruning, the whole pipeline, and through Unbound dnsperf and the
+// engine, one after the other, checking every answer. Every process it
+// starts is stopped before it returns, also when ctx is cancelled. A
+// measurement whose answers are wrong is recorded, not an error; an error
+// means a tool could not run.
+func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
+	s := cfg.Space
+	rep = &Report{Stats: s.Stats(), Rounds: max(cfg.Rounds, 1)}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "ptrbench: "+format+"\n", args...)
+		}
+	}
+	for _, b := range []string{filepath.Join(cfg.Bin, "worker"), filepath.Join(cfg.Bin, "coordinator"), DNSPerfPath} {
+		if _, err := os.Stat(b); err != nil {
+			return nil, fmt.Errorf("need %s: %w", b, err)
+		}
+	}
+	st := rep.Stats
+	logf("space: %d addresses, %d with one PTR, %d with two, %d NXDOMAIN (%d empty /24s)",
+		st.Addresses, st.OnePTR, st.TwoPTRs, st.NXDomain, st.EmptyBlocks)
+
+	t0 := time.Now()
+	zones, err := s.WriteZones(filepath.Join(cfg.Dir, "zones"))
+	if err != nil {
+		return nil, err
+	}
+	queries := filepath.Join(cfg.Dir, "queries.txt")
+	blocks := filepath.Join(cfg.Dir, "blocks.txt")
+	if err := writeFile(queries, s.WriteQueries); err != nil {
+		return nil, err
+	}
+	if err := writeFile(blocks, s.WriteBlocks); err != nil {
+		return nil, err
+	}
+	logf("wrote %d zone files and the query list in %s", len(zones), time.Since(t0).Round(time.Millisecond))
+
+	t0 = time.Now()
+	knot, err := startIn(ctx, cfg.Dir, "knot", func(dir string) (*labproc.Proc, error) {
+		return labproc.StartKnot(ctx, dir, zones, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer closeProc(knot, &err)
+	logf("knot serves %d zones on %s (loaded in %s)", len(zones), knot.Addr(), time.Since(t0).Round(time.Millisecond))
+
+	var unbound *labproc.Proc
+	if cfg.Unbound {
+		names := make([]string, len(zones))
+		for i, z := range zones {
+			names[i] = z.Zone
+		}
+		unbound, err = startIn(ctx, cfg.Dir, "unbound", func(dir string) (*labproc.Proc, error) {
+			return labproc.StartUnbound(ctx, dir, knot.Addr(), names)
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer closeProc(unbound, &err)
+		logf("unbound on %s in front of knot", unbound.Addr())
+	}
+	if cfg.Drop {
+		defer func() {
+			if derr := dropDatabase(cfg.ClickHouse); derr != nil && err == nil {
+				err = derr
+			}
+		}()
+	}
+
+	h := &harness{cfg: cfg, logf: logf, queries: queries, blocks: blocks}
+	type step struct {
+		row *Row
+		run func(ctx context.Context, round int) (Measurement, Verdict, error)
+	}
+	var steps []step
+	add := func(tool, target string, ceiling bool, run func(ctx context.Context, round int) (Measurement, Verdict, error)) {
+		r := &Row{Tool: tool, Target: target, Ceiling: ceiling}
+		rep.Rows = append(rep.Rows, r)
+		steps = append(steps, step{r, run})
+	}
+	const viaKnot, viaUnbound = "knot", "unbound → knot"
+	add("dnsperf -c 2 -T 2 -q 100", viaKnot, true, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
+		return h.dnsperf(ctx, knot.Addr(), st)
+	})
+	add("worker resolve", viaKnot, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+		return h.engine(ctx, knot.Addr(), true)
+	})
+	add("worker resolve --prune=false", viaKnot, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+		return h.engine(ctx, knot.Addr(), false)
+	})
+	add("coordinator sweep (NATS + workers + ClickHouse)", viaKnot, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+		return h.pipeline(ctx, knot.Addr(), fmt.Sprintf("%s-r%d", cfg.Scan, round))
+	})
+	if unbound != nil {
+		add("dnsperf -c 2 -T 2 -q 100", viaUnbound, true, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
+			return h.dnsperf(ctx, unbound.Addr(), st)
+		})
+		add("worker resolve --prune=false", viaUnbound, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+			return h.engine(ctx, unbound.Addr(), false)
+		})
+	}
+	for round := 1; round <= rep.Rounds; round++ {
+		for _, sp := range steps {
+			m, v, err := sp.run(ctx, round)
+			if err != nil {
+				return rep, fmt.Errorf("round %d, %s → %s: %w", round, sp.row.Tool, sp.row.Target, err)
+			}
+			sp.row.Runs = append(sp.row.Runs, m)
+			sp.row.Verdicts = append(sp.row.Verdicts, v)
+			logf("round %d/%d: %-48s → %-14s %8.0f qps %8.0f addresses/s in %6s, verified: %s",
+				round, rep.Rounds, sp.row.Tool, sp.row.Target, m.QPS, m.AddressesPerSec, m.Elapsed.Round(time.Millisecond), v)
+		}
+	}
+	return rep, nil
+}
+
+// harness runs the tools.
+type harness struct {
+	cfg             Config
+	logf            func(string, ...any)
+	queries, blocks string
+}
+
+func (h *harness) dnsperf(ctx context.Context, addr string, st lab.BigStats) (Measurement, Verdict, error) {
+	host, port, _ := strings.Cut(addr, ":")
+	var out bytes.Buffer
+	errOut, err := runCmd(ctx, DNSPerfPath, []string{"-s", host, "-p", port, "-d", h.queries,
+		"-c", "2", "-T", "2", "-q", "100", "-n", "1"}, nil, &out)
+	if err != nil {
+		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s%s", err, tail(out.String()), errOut)
+	}
+	d, err := ParseDNSPerf(out.String())
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	return d.Measurement, d.CheckRcodes(st), nil
+}
+
+func (h *harness) engine(ctx context.Context, addr string, prune bool) (Measurement, Verdict, error) {
+	in, err := os.Open(h.blocks)
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	defer in.Close()
+	path := filepath.Join(h.cfg.Dir, "engine.jsonl")
+	out, err := os.Create(path)
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	defer os.Remove(path)
+	args := []string{"resolve", "--allow-reserved", "--resolvers", addr, "--qps", "0", "--prune=" + fmt.Sprint(prune)}
+	errOut, err := runCmd(ctx, filepath.Join(h.cfg.Bin, "worker"), args, in, out)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s", err, tail(errOut))
+	}
+	m, err := ParseWorker(errOut)
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	v, err := h.verifyFile(path)
+	return m, v, err
+}
+
+func (h *harness) pipeline(ctx context.Context, addr, scan string) (Measurement, Verdict, error) {
+	var cidrs []string
+	for _, p := range h.cfg.Space.CIDRs() {
+		cidrs = append(cidrs, p.String())
+	}
+	coord := filepath.Join(h.cfg.Bin, "coordinator")
+	var out bytes.Buffer
+	errOut, err := runCmd(ctx, coord, []string{"sweep", "--cidr", strings.Join(cidrs, ","), "--allow-reserved",
+		"--resolvers", addr, "--qps", "0", "--clickhouse", h.cfg.ClickHouse, "--scan", scan}, nil, &out)
+	if err != nil {
+		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s%s", err, tail(out.String()), tail(errOut))
+	}
+	m, err := ParseSweep(out.String())
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	path := filepath.Join(h.cfg.Dir, "export.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	defer os.Remove(path)
+	errOut, err = runCmd(ctx, coord, []string{"export", "--scan", scan, "--clickhouse", h.cfg.ClickHouse}, nil, f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return Measurement{}, Verdict{}, fmt.Errorf("export: %w: %s", err, tail(errOut))
+	}
+	v, err := h.verifyFile(path)
+	return m, v, err
+}
+
+func (h *harness) verifyFile(path string) (Verdict, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Verdict{}, err
+	}
+	defer f.Close()
+	return h.cfg.Space.Verify(f)
+}
+
+// runCmd runs bin with args, stdin and stdout, and returns its stderr.
+// When ctx is done the process gets SIGTERM, then SIGKILL after stopDelay;
+// runCmd always waits for it.
+func runCmd(ctx context.Context, bin string, args []string, stdin io.Reader, stdout io.Writer) (string, error) {
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = stopDelay
+	err := cmd.Run()
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return "", fmt.Errorf("%s %s: stopped (%v): %w", filepath.Base(bin), args[0], err, cerr)
+		}
+		return stderr.String(), fmt.Errorf("%s %s: %w", filepath.Base(bin), args[0], err)
+	}
+	return stderr.String(), nil
+}
+
+// startIn makes dir/name and starts a server there.
+func startIn(ctx context.Context, dir, name string, start func(dir string) (*labproc.Proc, error)) (*labproc.Proc, error) {
+	d := filepath.Join(dir, name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	return start(d)
+}
+
+func closeProc(p *labproc.Proc, err *error) {
+	if cerr := p.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
+}
+
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	return write(f)
+}
+
+// dropDatabase drops the database of dsn. It uses its own short context:
+// it also runs after ctx was cancelled.
+func dropDatabase(dsn string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("drop the benchmark database: %w", err)
+	}
+	defer st.Close()
+	return st.DropDatabase(ctx)
+}
