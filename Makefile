@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean
+.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean images
 
 all: build
 
@@ -24,6 +24,7 @@ clickhouse:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	cd deploy/images && $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -53,6 +54,14 @@ chaos: deps build
 # lab's space with in-process workers on embedded JetStream, and a suffix search.
 demo: deps build
 	scripts/demo.sh $(BIN) $(LAB) $(SPACE)
+
+# OCI image tarballs of the static binaries, without a Docker daemon or a base
+# image (deploy/images, go-containerregistry): bin/images/*.oci.tar.
+TAG ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+images:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/static/ ./cmd/coordinator ./cmd/worker
+	cd deploy/images && $(GO) run . --bin ../../$(BIN)/static --out ../../$(BIN)/images --tag $(TAG) \
+		--image ptrsweep/worker=worker --image ptrsweep/coordinator=coordinator
 
 clean:
 	rm -rf $(BIN)
