@@ -2,6 +2,7 @@ package arch
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,10 +32,19 @@ var layers = []struct {
 	{"internal/sweep", 0},
 	{"internal/cidr", 1}, {"internal/testpki", 1},
 	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
+	{"internal/query", 2}, {"internal/hilbert", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3}, {"internal/lab", 3},
 	{"internal/worker", 4}, {"internal/connflags", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
 	{"internal/coordinator", 5},
 	{"cmd/", 6},
+}
+
+// pure lists packages that may import only the standard library and the
+// named ptrsweep packages (non-test code): they are shared by the command
+// line and the API and carry no client of their own.
+var pure = map[string][]string{
+	"internal/query":   {"internal/sweep", "internal/cidr"},
+	"internal/hilbert": {"internal/sweep", "internal/cidr"},
 }
 
 func levelOf(pkg string) (int, bool) {
@@ -66,6 +76,14 @@ func TestImports(t *testing.T) {
 			for _, imp := range f[1:] {
 				if strings.Contains(imp, ".") {
 					t.Errorf("internal/sweep imports %s; it must use the standard library only", imp)
+				}
+			}
+		}
+		if allowed, ok := pure[pkg]; ok {
+			for _, imp := range f[1:] {
+				ip, own := strings.CutPrefix(imp, mod)
+				if own && !slices.Contains(allowed, ip) || !own && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+					t.Errorf("%s imports %s; it may import only the standard library and %v", pkg, imp, allowed)
 				}
 			}
 		}
