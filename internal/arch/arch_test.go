@@ -37,6 +37,7 @@ var layers = []struct {
 	{"internal/sweep", 0},
 	{"internal/cidr", 1},
 	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
+	{"internal/query", 2}, {"internal/hilbert", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
 	{"internal/worker", 4}, {"internal/connflags", 4},
 	{"internal/coordinator", 5},
@@ -73,6 +74,14 @@ func tree(pkg string) string {
 // isHarness reports whether pkg is part of the harness.
 func isHarness(pkg string) bool { return pkg == harness || strings.HasPrefix(pkg, harness+"/") }
 
+// pure lists packages that may import only the standard library and the
+// named ptrsweep packages (non-test code): they are shared by the command
+// line and the API and carry no client of their own.
+var pure = map[string][]string{
+	"internal/query":   {"internal/sweep", "internal/cidr"},
+	"internal/hilbert": {"internal/sweep", "internal/cidr"},
+}
+
 func levelOf(pkg string) (int, bool) {
 	for _, l := range layers {
 		if pkg == l.prefix || strings.HasPrefix(pkg, l.prefix+"/") || (strings.HasSuffix(l.prefix, "/") && strings.HasPrefix(pkg, l.prefix)) {
@@ -102,6 +111,14 @@ func TestImports(t *testing.T) {
 			for _, imp := range f[1:] {
 				if strings.Contains(imp, ".") {
 					t.Errorf("internal/sweep imports %s; it must use the standard library only", imp)
+				}
+			}
+		}
+		if allowed, ok := pure[pkg]; ok {
+			for _, imp := range f[1:] {
+				ip, own := strings.CutPrefix(imp, mod)
+				if own && !slices.Contains(allowed, ip) || !own && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+					t.Errorf("%s imports %s; it may import only the standard library and %v", pkg, imp, allowed)
 				}
 			}
 		}
