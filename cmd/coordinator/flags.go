@@ -14,7 +14,6 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
-	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -81,8 +80,8 @@ func (p *planFlags) plan(stderr io.Writer) (*plan.Plan, error) {
 
 // connFlags are the connection flags.
 type connFlags struct {
-	nats       connflags.NATS
-	ch         connflags.ClickHouse
+	nats       cli.NATS
+	ch         cli.ClickHouse
 	ackWait    time.Duration
 	maxDeliver int
 }
@@ -113,7 +112,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	var pf planFlags
 	var cf connFlags
-	var rf connflags.Resolver
+	var rf cli.Resolver
 	pf.register(fs)
 	cf.register(fs, "NATS URL of an external JetStream server (default: an embedded server)")
 	cf.registerQueue(fs)
@@ -236,7 +235,7 @@ func cmdRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	var ch connflags.ClickHouse
+	var ch cli.ClickHouse
 	ch.Register(fs)
 	suffix := fs.String("suffix", "", "domain suffix, matched on whole labels (required)")
 	scan := fs.String("scan", "", "only this scan (default: every scan)")
@@ -271,7 +270,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	var ch connflags.ClickHouse
+	var ch cli.ClickHouse
 	ch.Register(fs)
 	scan := fs.String("scan", "", "scan name (required)")
 	format := fs.String("format", "jsonl", "output: jsonl or sonar")

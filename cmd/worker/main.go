@@ -23,7 +23,6 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
-	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
@@ -80,11 +79,11 @@ func validScan(name string) error {
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	var nf connflags.NATS
+	var nf cli.NATS
 	nf.Register(fs, "NATS URL of the JetStream server (required)")
-	var chf connflags.ClickHouse
+	var chf cli.ClickHouse
 	chf.Register(fs)
-	var rf connflags.Resolver
+	var rf cli.Resolver
 	rf.Register(fs, "this worker's")
 	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
 	units := fs.Int("units", 4, "units resolved at once")

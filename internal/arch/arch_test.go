@@ -30,9 +30,9 @@ var layers = []struct {
 }{
 	{"internal/sweep", 0},
 	{"internal/cidr", 1}, {"internal/testpki", 1},
-	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
+	{"internal/plan", 2}, {"internal/output", 2}, {"schema", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3}, {"internal/lab", 3},
-	{"internal/worker", 4}, {"internal/connflags", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
+	{"internal/worker", 4}, {"internal/cli", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
 	{"internal/coordinator", 5},
 	{"cmd/", 6},
 }
