@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -87,11 +86,11 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	rf.Register(fs, "this worker's")
 	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
 	units := fs.Int("units", 4, "units resolved at once")
-	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
-	flush := fs.Duration("flush-interval", 500*time.Millisecond, "longest wait before a partial batch is inserted")
-	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM, how long in-flight units may finish before they are handed back")
-	ackWait := fs.Duration("ack-wait", 60*time.Second, "consumer AckWait, when this worker creates the queue")
-	maxDeliver := fs.Int("max-deliver", 5, "consumer MaxDeliver, when this worker creates the queue")
+	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
+	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
+	grace := fs.Duration("grace", worker.DefaultGrace, "on SIGTERM, how long in-flight units may finish before they are handed back")
+	ackWait := fs.Duration("ack-wait", queue.DefaultAckWait, "consumer AckWait, when this worker creates the queue")
+	maxDeliver := fs.Int("max-deliver", queue.DefaultMaxDeliver, "consumer MaxDeliver, when this worker creates the queue")
 	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
 	excludeFile := fs.String("exclude-file", "", "this worker's blocklist: CIDRs, one per line; units overlapping it are refused")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -158,14 +157,11 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	log.Info("worker started", "resolvers", len(rc.Servers), "qps", rc.QPS)
-	err = w.Run(ctx)
+	w.Run(ctx)
 	stopWatch()
 	wg.Wait()
 	s := w.Stats()
 	log.Info("worker stopped", "units_acked", s.UnitsAcked.Load(), "units_nakked", s.UnitsNakked.Load(),
 		"units_dead", s.UnitsDead.Load(), "rows", s.Rows.Load(), "resolver", res.Stats().String())
-	if err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
 	return nil
 }
