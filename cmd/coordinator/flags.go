@@ -67,8 +67,8 @@ func (p *planFlags) plan(stderr io.Writer) (*plan.Plan, error) {
 	if name == "" {
 		name = plan.GenerateScanName(time.Now().UTC())
 	}
-	pl, err := plan.New(plan.Request{Scan: name, CIDRs: cidrs, Exclude: excl, AllowReserved: p.allowReserved,
-		UnitPrefix: p.unitPrefix, Options: sweep.Options{Confirm: p.confirm, NoPrune: !p.prune}})
+	pl, err := plan.New(plan.Request{Scan: name, CIDRs: cidrs, Exclude: excl,
+		UnitPrefix: p.unitPrefix, Options: sweep.Options{Confirm: p.confirm, NoPrune: !p.prune, AllowReserved: p.allowReserved}})
 	if err != nil {
 		return nil, cli.UsageError{Err: err}
 	}

@@ -22,10 +22,10 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
-	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
@@ -70,7 +70,7 @@ func readExcludeFile(path string) (cidr.Set, error) {
 
 // validScan checks a --scan name.
 func validScan(name string) error {
-	if err := plan.ValidateScanName(name); err != nil {
+	if err := sweep.ValidateScanName(name); err != nil {
 		return cli.Usagef("--scan: %v", err)
 	}
 	return nil

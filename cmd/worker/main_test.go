@@ -117,7 +117,7 @@ func TestWorkerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	p, err := plan.New(plan.Request{Scan: "dist", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")}, AllowReserved: true, UnitPrefix: 24})
+	p, err := plan.New(plan.Request{Scan: "dist", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")}, Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
 	if err != nil {
 		t.Fatal(err)
 	}

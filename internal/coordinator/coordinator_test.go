@@ -21,7 +21,7 @@ var errBoom = errors.New("boom")
 
 func testPlan(t *testing.T, scan, cidr string) *plan.Plan {
 	t.Helper()
-	p, err := plan.New(plan.Request{Scan: scan, CIDRs: []netip.Prefix{netip.MustParsePrefix(cidr)}, AllowReserved: true, UnitPrefix: 24})
+	p, err := plan.New(plan.Request{Scan: scan, CIDRs: []netip.Prefix{netip.MustParsePrefix(cidr)}, Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestSaveScan(t *testing.T) {
 	if err := saveScan(context.Background(), &fakeStore{saveScan: func(r sweep.ScanRecord) error { got = r; return nil }}, p); err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "sv" || got.Units != 2 || got.Addresses != 512 || !got.AllowReserved {
+	if got.Name != "sv" || got.Units != 2 || got.Addresses != 512 || !got.Options.AllowReserved {
 		t.Errorf("saved %+v, want sv: 2 units, 512 addresses, reserved allowed", got)
 	}
 	err := saveScan(context.Background(), &fakeStore{saveScan: func(sweep.ScanRecord) error { return errBoom }}, p)
