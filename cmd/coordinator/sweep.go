@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
@@ -51,7 +50,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := coordinator.SweepConfig{Conn: conn, Plan: pl, Workers: *workers, Resolve: rc, Progress: stderr,
 		Terminal: isTerminal(stderr), Logger: log}
 	cfg.Worker.BatchRows, cfg.Worker.FlushInterval, cfg.Worker.Units = *batchRows, *flush, *units
-	cfg.Worker.Heartbeat = max(cf.ackWait/4, time.Second)
+	cfg.Worker.Heartbeat = worker.HeartbeatFor(cf.ackWait)
 	sum, err := coordinator.Sweep(ctx, cfg)
 	if sum.Scan != "" && (err == nil || errors.Is(err, coordinator.ErrUnitsFailed)) {
 		sum.Print(stdout)

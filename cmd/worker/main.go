@@ -18,7 +18,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
@@ -143,7 +142,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	w, err := worker.New(worker.Config{Queue: worker.JetStream(q), Store: st, Resolver: res, Name: *name,
 		Units: *units, BatchRows: *batchRows, FlushInterval: *flush, Grace: *grace,
-		Heartbeat: max(*ackWait/4, time.Second), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude})
+		Heartbeat: worker.HeartbeatFor(*ackWait), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,10 @@ const (
 	DefaultGrace = 10 * time.Second
 )
 
+// HeartbeatFor returns the heartbeat interval that suits a consumer's
+// AckWait: a quarter of it, at least a second.
+func HeartbeatFor(ackWait time.Duration) time.Duration { return max(ackWait/4, time.Second) }
+
 // Config configures a Worker. Queue, Store and Resolver are required.
 type Config struct {
 	Queue    Queue
