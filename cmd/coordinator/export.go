@@ -15,7 +15,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ch.Register(fs)
 	scan := fs.String("scan", "", "scan name (required)")
 	format := fs.String("format", coordinator.DefaultExportFormat, "output: jsonl or sonar")
-	if err := parse(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar]"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar]"); err != nil {
 		return err
 	}
 	if *scan == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -107,15 +106,6 @@ func (c *connFlags) conn() (coordinator.Conn, error) {
 		return coordinator.Conn{}, err
 	}
 	return coordinator.Conn{Queue: qc, ClickHouse: dsn}, nil
-}
-
-// parse parses args into fs; on -h it prints the usage under synopsis.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer, synopsis string) error {
-	err := cli.Parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		cli.PrintUsage(stderr, fs, synopsis)
-	}
-	return err
 }
 
 func isTerminal(w io.Writer) bool {

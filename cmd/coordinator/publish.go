@@ -16,7 +16,7 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pf.register(fs)
 	cf.register(fs, "NATS URL of the JetStream server (required)")
 	cf.registerQueue(fs)
-	if err := parse(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [flags]"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [flags]"); err != nil {
 		return err
 	}
 	if cf.nats.URL() == "" {

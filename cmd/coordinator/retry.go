@@ -14,7 +14,7 @@ func cmdRetry(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cf connFlags
 	cf.register(fs, "NATS URL of the JetStream server (required)")
 	scan := fs.String("scan", "", "scan name (required)")
-	if err := parse(fs, args, stderr, "coordinator retry --scan NAME --nats URL"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator retry --scan NAME --nats URL"); err != nil {
 		return err
 	}
 	if *scan == "" || cf.nats.URL() == "" {

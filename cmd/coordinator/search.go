@@ -19,7 +19,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.Scan, "scan", "", "only this scan (default: every scan)")
 	fs.StringVar(&cfg.Format, "format", coordinator.DefaultSearchFormat, "output: ips, table, csv or json")
 	fs.StringVar(&cfg.Group, "group", "", "group results: netblock (per-/24 counts and merged CIDRs)")
-	if err := parse(fs, args, stderr, "coordinator search --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator search --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]"); err != nil {
 		return err
 	}
 	if cfg.Suffix == "" {

@@ -17,7 +17,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	watch := fs.Bool("watch", false, "reprint the status until the scan completes")
 	wait := fs.Bool("wait", false, "block until the scan completes: exit 0 if every unit is done, 1 if some failed")
 	interval := fs.Duration("interval", coordinator.DefaultStatusInterval, "refresh interval for --watch and --wait")
-	if err := parse(fs, args, stderr, "coordinator status --scan NAME [--watch | --wait]"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator status --scan NAME [--watch | --wait]"); err != nil {
 		return err
 	}
 	if *scan == "" {

@@ -25,7 +25,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
 	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
-	if err := parse(fs, args, stderr, "coordinator sweep --cidr CIDR[,…] [flags]"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator sweep --cidr CIDR[,…] [flags]"); err != nil {
 		return err
 	}
 	if *workers < 1 || *units < 1 {

@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"os"
@@ -93,10 +92,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
 	excludeFile := fs.String("exclude-file", "", "this worker's blocklist: CIDRs, one per line; units overlapping it are refused")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	if err := cli.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			cli.PrintUsage(stderr, fs, "worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]")
-		}
+	if err := cli.ParseOrUsage(fs, args, stderr, "worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]"); err != nil {
 		return err
 	}
 	if nf.URL() == "" {

@@ -67,6 +67,16 @@ func Parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// ParseOrUsage is Parse that, on -h, also writes the usage under synopsis
+// to w (PrintUsage).
+func ParseOrUsage(fs *flag.FlagSet, args []string, w io.Writer, synopsis string) error {
+	err := Parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		PrintUsage(w, fs, synopsis)
+	}
+	return err
+}
+
 // PrintUsage writes a flag set's defaults after a one-line synopsis.
 func PrintUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)
