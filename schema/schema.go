@@ -1,6 +1,9 @@
 // Package schema holds ptrsweep's ClickHouse schema: numbered SQL files, each
-// one idempotent CREATE TABLE IF NOT EXISTS statement, embedded in the binary
-// and applied in file-name order at every start-up (see internal/store).
+// one idempotent statement (a CREATE TABLE IF NOT EXISTS, or an ALTER TABLE …
+// MODIFY COLUMN that migrates a table an older release created), embedded in
+// the binary. At every start-up internal/store applies them in file-name
+// order: the CREATE of a table that does not exist yet, the ALTERs of one
+// that existed before (every statement when it cannot list the tables).
 //
 // The statements name tables without a database, so they apply to the
 // connection's database. They run on ClickHouse 18.16 as well as on current

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what ptrsweep's tests and lab need from Debian (ClickHouse, Knot,
-# Unbound, dnsperf) when missing, and starts ClickHouse.
+# Unbound, dnsperf) when missing, and starts ClickHouse (scripts/clickhouse.sh).
 set -euo pipefail
 need=()
 for pair in clickhouse-server:/usr/sbin/clickhouse-server knot:/usr/sbin/knotd unbound:/usr/sbin/unbound dnsperf:/usr/bin/dnsperf; do
@@ -13,6 +13,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q "${need[@]}" clickhouse-client
 fi
-# The Debian packages start services through systemd, absent here; make sure
-# no packaged Knot or Unbound holds port 53 that the lab might expect free.
+# Knot and Unbound are only installed: their packaged services are not
+# started (no systemd here), and the lab runs its own instances on loopback
+# ports it picks. clickhouse.sh installs ClickHouse if still missing, starts
+# it and waits until it answers.
 "$(dirname "$0")/clickhouse.sh"

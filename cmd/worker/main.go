@@ -13,21 +13,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
-	"github.com/ptrsweep/ptrsweep/internal/connflags"
-	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
@@ -72,7 +68,7 @@ func readExcludeFile(path string) (cidr.Set, error) {
 
 // validScan checks a --scan name.
 func validScan(name string) error {
-	if err := plan.ValidateScanName(name); err != nil {
+	if err := sweep.ValidateScanName(name); err != nil {
 		return cli.Usagef("--scan: %v", err)
 	}
 	return nil
@@ -80,26 +76,23 @@ func validScan(name string) error {
 
 func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	var nf connflags.NATS
+	var nf cli.NATS
 	nf.Register(fs, "NATS URL of the JetStream server (required)")
-	var chf connflags.ClickHouse
+	var chf cli.ClickHouse
 	chf.Register(fs)
-	var rf connflags.Resolver
+	var rf cli.Resolver
 	rf.Register(fs, "this worker's")
 	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
 	units := fs.Int("units", 4, "units resolved at once")
-	batchRows := fs.Int("batch-rows", 50000, "rows per ClickHouse insert")
-	flush := fs.Duration("flush-interval", 500*time.Millisecond, "longest wait before a partial batch is inserted")
-	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM, how long in-flight units may finish before they are handed back")
-	ackWait := fs.Duration("ack-wait", 60*time.Second, "consumer AckWait, when this worker creates the queue")
-	maxDeliver := fs.Int("max-deliver", 5, "consumer MaxDeliver, when this worker creates the queue")
+	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
+	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
+	grace := fs.Duration("grace", worker.DefaultGrace, "on SIGTERM, how long in-flight units may finish before they are handed back")
+	ackWait := fs.Duration("ack-wait", queue.DefaultAckWait, "consumer AckWait, when this worker creates the queue")
+	maxDeliver := fs.Int("max-deliver", queue.DefaultMaxDeliver, "consumer MaxDeliver, when this worker creates the queue")
 	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
 	excludeFile := fs.String("exclude-file", "", "this worker's blocklist: CIDRs, one per line; units overlapping it are refused")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	if err := cli.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			cli.PrintUsage(stderr, fs, "worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]")
-		}
+	if err := cli.ParseOrUsage(fs, args, stderr, "worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]"); err != nil {
 		return err
 	}
 	if nf.URL() == "" {
@@ -145,7 +138,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	w, err := worker.New(worker.Config{Queue: worker.JetStream(q), Store: st, Resolver: res, Name: *name,
 		Units: *units, BatchRows: *batchRows, FlushInterval: *flush, Grace: *grace,
-		Heartbeat: max(*ackWait/4, time.Second), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude})
+		Heartbeat: worker.HeartbeatFor(*ackWait), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude})
 	if err != nil {
 		return err
 	}
@@ -159,14 +152,11 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	log.Info("worker started", "resolvers", len(rc.Servers), "qps", rc.QPS)
-	err = w.Run(ctx)
+	w.Run(ctx)
 	stopWatch()
 	wg.Wait()
 	s := w.Stats()
 	log.Info("worker stopped", "units_acked", s.UnitsAcked.Load(), "units_nakked", s.UnitsNakked.Load(),
 		"units_dead", s.UnitsDead.Load(), "rows", s.Rows.Load(), "resolver", res.Stats().String())
-	if err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
 	return nil
 }

@@ -117,13 +117,13 @@ func TestWorkerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	p, err := plan.New(plan.Request{Scan: "dist", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")}, AllowReserved: true, UnitPrefix: 24})
+	p, err := plan.New(plan.Request{Scan: "dist", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")}, Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	var out bytes.Buffer
-	if err := coordinator.Publish(ctx, coordinator.Conn{NATS: emb.URL(), ClickHouse: dsn}, p, &out); err != nil {
+	if err := coordinator.Publish(ctx, coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, &out); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr := runCmd("", "--nats", emb.URL(), "--clickhouse", dsn, "--resolvers", addr, "--timeout", "300ms",
@@ -132,7 +132,7 @@ func TestWorkerCommand(t *testing.T) {
 		t.Fatalf("worker: exit %d: %s", code, stderr)
 	}
 	out.Reset()
-	err = coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{NATS: emb.URL(), ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
+	err = coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
 	if err != nil || !strings.Contains(out.String(), "4 done, 0 pending, 0 failed") || !strings.Contains(out.String(), "addresses: 1024 of 1024") {
 		t.Errorf("status after the worker exited: %v\n%s", err, out.String())
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
-	"github.com/ptrsweep/ptrsweep/internal/connflags"
 	"github.com/ptrsweep/ptrsweep/internal/output"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -25,7 +24,7 @@ import (
 // to stdout, and a summary line to stderr.
 func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker resolve", flag.ContinueOnError)
-	var rf connflags.Resolver
+	var rf cli.Resolver
 	rf.Register(fs, "the")
 	confirm := fs.Bool("confirm", false, "forward-confirm every PTR name (FCrDNS)")
 	prune := fs.Bool("prune", true, "skip the addresses of reverse zones that answer NXDOMAIN (RFC 8020)")

@@ -36,10 +36,10 @@ var layers = []struct {
 }{
 	{"internal/sweep", 0},
 	{"internal/cidr", 1},
-	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
+	{"internal/plan", 2}, {"internal/output", 2}, {"schema", 2},
 	{"internal/query", 2}, {"internal/hilbert", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
-	{"internal/worker", 4}, {"internal/connflags", 4},
+	{"internal/worker", 4}, {"internal/cli", 4},
 	{"internal/coordinator", 5},
 	// The harness (never imported by product code, see harnessUsers).
 	{"internal/testenv/testpki", 1},

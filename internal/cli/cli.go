@@ -1,6 +1,7 @@
-// Package cli holds what both commands share on the command line: usage
-// errors (exit 2), environment defaults for connection flags, logging setup
-// and signal handling.
+// Package cli is the command-line plumbing every command shares: usage
+// errors (exit 2), flag parsing, logging setup and signal handling, and the
+// connection and resolver flags with the environment variables that stand
+// in for them (conn.go, resolver.go).
 package cli
 
 import (
@@ -14,15 +15,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-)
-
-// Environment variables that stand in for connection flags.
-const (
-	EnvNATS       = "PTRSWEEP_NATS"
-	EnvClickHouse = "PTRSWEEP_CLICKHOUSE"
-	EnvResolvers  = "PTRSWEEP_RESOLVERS"
-	// DefaultClickHouse is the DSN used when neither flag nor environment gives one.
-	DefaultClickHouse = "clickhouse://127.0.0.1:9000/ptrsweep"
 )
 
 // UsageError is a bad flag, argument or input file: exit status 2.
@@ -73,6 +65,16 @@ func Parse(fs *flag.FlagSet, args []string) error {
 		return Usagef("%s: unexpected argument %q (flags come as --name value)", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// ParseOrUsage is Parse that, on -h, also writes the usage under synopsis
+// to w (PrintUsage).
+func ParseOrUsage(fs *flag.FlagSet, args []string, w io.Writer, synopsis string) error {
+	err := Parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		PrintUsage(w, fs, synopsis)
+	}
+	return err
 }
 
 // PrintUsage writes a flag set's defaults after a one-line synopsis.

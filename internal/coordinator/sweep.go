@@ -1,11 +1,7 @@
-// Package coordinator holds the coordinator's commands: sweep (plan, publish,
-// run workers in-process and wait), publish, status, search and export. The
-// command-line layer in cmd/coordinator turns flags into these configs.
 package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,24 +17,15 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
-// Conn says where the shared services are.
-type Conn struct {
-	// NATS is the NATS URL; empty means an embedded JetStream server (sweep only).
-	NATS string
-	// NATSAuth holds the NATS credentials and TLS settings (external servers only).
-	NATSAuth queue.Auth
-	// ClickHouse is the ClickHouse DSN.
-	ClickHouse string
-	// AckWait and MaxDeliver tune the work queue's consumer (0 = defaults).
-	AckWait    time.Duration
-	MaxDeliver int
-}
+// DefaultWorkers is the number of in-process workers of a sweep when
+// SweepConfig.Workers is not set.
+const DefaultWorkers = 4
 
 // SweepConfig configures Sweep.
 type SweepConfig struct {
 	Conn
 	Plan *plan.Plan
-	// Workers is the number of in-process workers (default 4).
+	// Workers is the number of in-process workers (default DefaultWorkers).
 	Workers int
 	// Resolve configures the resolver shared by the workers; its QPS is the
 	// sweep's total.
@@ -81,8 +68,7 @@ func (s Summary) Print(w io.Writer) {
 	c := s.Counts
 	fmt.Fprintf(w, "scan %s: %d addresses in %d units, %d PTRs on %d addresses, %d rows stored\n",
 		s.Scan, s.Addresses, s.Units, c.PTRs, c.OK, s.Rows)
-	fmt.Fprintf(w, "outcomes: ok=%d nxdomain=%d nodata=%d servfail=%d refused=%d timeout=%d (pruned %d)\n",
-		c.OK, c.NXDomain, c.NoData, c.ServFail, c.Refused, c.Timeout, c.Pruned)
+	fmt.Fprintf(w, "outcomes: %s\n", c)
 	fmt.Fprintf(w, "%d queries in %s: %.0f qps, %.0f addresses/s\n",
 		c.Queries, s.Elapsed.Round(time.Millisecond), s.QPS(), float64(s.Addresses)/max(s.Elapsed.Seconds(), 1e-9))
 	if s.Engine.Queries > 0 {
@@ -96,21 +82,17 @@ func (s Summary) Print(w io.Writer) {
 	}
 }
 
-// ErrUnitsFailed reports a finished scan with failed units.
-var ErrUnitsFailed = errors.New("scan finished with failed units")
-
 // Sweep runs a whole scan on one machine: it opens the store, starts an
-// embedded JetStream server unless cfg.NATS is set, publishes the plan, runs
-// cfg.Workers workers in-process and waits until every unit is stored or
-// failed. It returns the summary; a scan with failed units also returns
+// embedded JetStream server unless cfg.Queue.URL is set, publishes the plan,
+// runs cfg.Workers workers in-process and waits until every unit is stored
+// or failed. It returns the summary; a scan with failed units also returns
 // ErrUnitsFailed.
 func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		cfg.Workers = DefaultWorkers
 	}
 	start := time.Now()
 	st, err := store.Open(ctx, cfg.ClickHouse)
@@ -118,101 +100,140 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 		return Summary{}, err
 	}
 	defer st.Close()
-
-	natsURL, auth := cfg.NATS, cfg.NATSAuth
-	if natsURL == "" {
-		auth = queue.Auth{} // the embedded server takes no credentials
-		dir, err := os.MkdirTemp("", "ptrsweep-nats-")
-		if err != nil {
-			return Summary{}, fmt.Errorf("embedded nats: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		emb, err := queue.StartEmbedded(dir)
-		if err != nil {
-			return Summary{}, fmt.Errorf("start embedded nats: %w", err)
-		}
-		defer emb.Close()
-		natsURL = emb.URL()
-		log.Debug("embedded JetStream server started", "url", natsURL)
+	conn, stopEmbedded, err := queueServer(cfg.Conn, cfg.Logger)
+	if err != nil {
+		return Summary{}, err
 	}
-	qcfg := queue.Config{URL: natsURL, Auth: auth, Name: "ptrsweep-coordinator", AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver}
-	q, err := queue.Connect(ctx, qcfg)
+	defer stopEmbedded()
+	q, err := queue.Connect(ctx, conn.queueConfig(clientCoordinator, false))
 	if err != nil {
 		return Summary{}, err
 	}
 	defer q.Close()
 
 	p := cfg.Plan
-	rec := p.Record()
-	if err := st.SaveScan(ctx, rec); err != nil {
-		return Summary{}, fmt.Errorf("save scan %s: %w", rec.Name, err)
+	if err := saveScan(ctx, st, p); err != nil {
+		return Summary{}, err
 	}
 	res, err := resolve.New(cfg.Resolve)
 	if err != nil {
 		return Summary{}, err
 	}
-
-	// Connect and build every worker before starting any goroutine, so a
-	// failure here leaves nothing running.
-	var ws []*worker.Worker
-	host, _ := os.Hostname()
-	for i := range cfg.Workers {
-		wq, err := queue.Connect(ctx, queue.Config{URL: natsURL, Auth: auth, Name: fmt.Sprintf("ptrsweep-worker-%d", i), AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver})
-		if err != nil {
-			return Summary{}, err
-		}
-		defer wq.Close()
-		wc := cfg.Worker
-		wc.Queue, wc.Store, wc.Resolver = worker.JetStream(wq), st, res
-		wc.Name = fmt.Sprintf("%s-%d-w%d", host, os.Getpid(), i)
-		wc.Logger = log
-		w, err := worker.New(wc)
-		if err != nil {
-			return Summary{}, err
-		}
-		ws = append(ws, w)
+	ws, closeWorkers, err := newWorkers(ctx, conn, cfg, st, res)
+	defer closeWorkers()
+	if err != nil {
+		return Summary{}, err
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, cfg.Workers+2)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := worker.WatchDead(runCtx, q, st, log); err != nil && runCtx.Err() == nil {
-			errs <- err
-		}
-	}()
-
-	// Publish while workers start: units flow as soon as they are queued.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		pub, dup, err := q.PublishAll(runCtx, p.All(), nil)
-		if err != nil {
-			if runCtx.Err() == nil {
-				errs <- fmt.Errorf("publish scan %s: %w", rec.Name, err)
-			}
-			return
-		}
-		log.Info("scan published", "scan", rec.Name, "units", pub, "already_queued", dup)
-	}()
-
-	for _, w := range ws {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := w.Run(runCtx); err != nil {
-				errs <- err
-			}
-		}()
-	}
-
-	prog, err := wait(ctx, st, rec.Name, p.Len(), p.Addresses(), waitOptions{out: cfg.Progress, terminal: cfg.Terminal, interval: cfg.Interval, errs: errs})
+	errs := make(chan error, 2)
+	wg := runAll(runCtx, q, st, p, ws, cfg.Logger, errs)
+	prog, err := wait(ctx, st, p.Record().Name, p.Len(), p.Addresses(),
+		waitOptions{out: cfg.Progress, terminal: cfg.Terminal, interval: cfg.Interval, errs: errs})
 	stop()
 	wg.Wait()
-	sum := Summary{Scan: rec.Name, Units: p.Len(), Addresses: p.Addresses(), Elapsed: time.Since(start), Engine: res.Stats()}
+	return summarise(p, prog, time.Since(start), res.Stats(), err)
+}
+
+// queueServer returns conn unchanged when it names a NATS server; else it
+// starts an embedded JetStream server and returns conn pointing at it
+// (without credentials). The returned func stops the embedded server.
+func queueServer(conn Conn, log *slog.Logger) (Conn, func(), error) {
+	if conn.Queue.URL != "" {
+		return conn, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "ptrsweep-nats-")
+	if err != nil {
+		return conn, func() {}, fmt.Errorf("embedded nats: %w", err)
+	}
+	emb, err := queue.StartEmbedded(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return conn, func() {}, fmt.Errorf("start embedded nats: %w", err)
+	}
+	conn.Queue.URL = emb.URL()
+	conn.Queue.Auth = queue.Auth{} // the embedded server takes no credentials
+	log.Debug("embedded JetStream server started", "url", conn.Queue.URL)
+	return conn, func() { emb.Close(); os.RemoveAll(dir) }, nil
+}
+
+// saveScan records the planned scan.
+func saveScan(ctx context.Context, st scanSaver, p *plan.Plan) error {
+	rec := p.Record()
+	if err := st.SaveScan(ctx, rec); err != nil {
+		return fmt.Errorf("save scan %s: %w", rec.Name, err)
+	}
+	return nil
+}
+
+// newWorkers connects and builds every in-process worker before any
+// goroutine starts, so a failure leaves nothing running. The returned func
+// closes the workers' queue connections, also after an error.
+func newWorkers(ctx context.Context, conn Conn, cfg SweepConfig, st worker.Store, res worker.Resolver) ([]*worker.Worker, func(), error) {
+	var ws []*worker.Worker
+	var qs []*queue.Queue
+	closeAll := func() {
+		for _, q := range qs {
+			q.Close()
+		}
+	}
+	host, _ := os.Hostname()
+	for i := range cfg.Workers {
+		wq, err := queue.Connect(ctx, conn.queueConfig(fmt.Sprintf("%s%d", clientWorker, i), false))
+		if err != nil {
+			return nil, closeAll, err
+		}
+		qs = append(qs, wq)
+		wc := cfg.Worker
+		wc.Queue, wc.Store, wc.Resolver = worker.JetStream(wq), st, res
+		wc.Name = fmt.Sprintf("%s-%d-w%d", host, os.Getpid(), i)
+		wc.Logger = cfg.Logger
+		w, err := worker.New(wc)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, closeAll, nil
+}
+
+// runAll starts the dead-letter watcher, the publisher and the workers
+// under ctx; units flow as soon as they are queued. A fatal error of the
+// watcher or the publisher goes to errs (room for two). The caller cancels
+// ctx and waits on the returned WaitGroup.
+func runAll(ctx context.Context, q *queue.Queue, st worker.Store, p *plan.Plan, ws []*worker.Worker, log *slog.Logger, errs chan<- error) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := worker.WatchDead(ctx, q, st, log); err != nil && ctx.Err() == nil {
+			errs <- err
+		}
+	})
+	wg.Go(func() {
+		if err := publishUnits(ctx, q, p, log); err != nil && ctx.Err() == nil {
+			errs <- err
+		}
+	})
+	for _, w := range ws {
+		wg.Go(func() { w.Run(ctx) })
+	}
+	return &wg
+}
+
+// publishUnits publishes every unit of p and logs the counts.
+func publishUnits(ctx context.Context, q unitPublisher, p *plan.Plan, log *slog.Logger) error {
+	name := p.Record().Name
+	pub, dup, err := q.PublishAll(ctx, p.All(), nil)
+	if err != nil {
+		return fmt.Errorf("publish scan %s: %w", name, err)
+	}
+	log.Info("scan published", "scan", name, "units", pub, "already_queued", dup)
+	return nil
+}
+
+// summarise builds the summary of a finished (or stopped) sweep from its
+// last progress reading (nil when none was read) and the wait's error.
+func summarise(p *plan.Plan, prog *store.Progress, elapsed time.Duration, engine resolve.Stats, err error) (Summary, error) {
+	sum := Summary{Scan: p.Record().Name, Units: p.Len(), Addresses: p.Addresses(), Elapsed: elapsed, Engine: engine}
 	if prog != nil {
 		sum.UnitsFailed = prog.UnitsFailed
 		sum.Counts = prog.Counts

@@ -21,7 +21,7 @@ type waitOptions struct {
 
 // wait polls the unit log until every unit of the scan is done or failed,
 // drawing progress on a terminal (a bar with ETA) or as plain periodic lines.
-func wait(ctx context.Context, st *store.Store, scan string, units int, addresses uint64, o waitOptions) (*store.Progress, error) {
+func wait(ctx context.Context, st progressReader, scan string, units int, addresses uint64, o waitOptions) (*store.Progress, error) {
 	if o.poll <= 0 {
 		o.poll = 250 * time.Millisecond
 	}

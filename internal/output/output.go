@@ -1,7 +1,7 @@
 // Package output writes stored rows in ptrsweep's output formats: JSON lines,
 // Project Sonar rDNS lines, CSV, an aligned table and a bare address list.
-// Writers buffer; call Flush (or Close for the table) when done. None is safe
-// for concurrent use.
+// Writers buffer (the table also aligns its columns): call Flush once when
+// done. None is safe for concurrent use.
 package output
 
 import (

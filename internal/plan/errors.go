@@ -2,12 +2,9 @@ package plan
 
 import "errors"
 
-// Sentinel errors of planning; New and ValidateScanName wrap them with the
+// Sentinel errors of planning; New wraps them (and sweep.ErrScanName for a bad scan name) with the
 // details, so callers tell them apart with errors.Is.
 var (
-	// ErrScanName means a scan name is empty, too long or has a character
-	// outside [a-z0-9_-].
-	ErrScanName = errors.New("invalid scan name")
 	// ErrUnitPrefix means the unit prefix length is outside 8..32.
 	ErrUnitPrefix = errors.New("invalid unit prefix")
 	// ErrNoCIDRs means the request names no CIDR to sweep.

@@ -25,19 +25,18 @@ const (
 
 // Request is what a user asks to sweep.
 type Request struct {
-	// Scan names the scan; see ValidateScanName.
+	// Scan names the scan; see sweep.ValidateScanName.
 	Scan string
 	// CIDRs are the blocks to sweep; they may overlap.
 	CIDRs []netip.Prefix
 	// Exclude are blocks never to sweep (the user's blocklist).
 	Exclude []netip.Prefix
-	// AllowReserved sweeps the IANA special-purpose ranges and multicast
-	// (cidr.Reserved) too; by default they are excluded.
-	AllowReserved bool
 	// UnitPrefix is the prefix length of a unit, 8 to 32: 24 makes units of
 	// 256 addresses. Parts of the target that are smaller stay whole.
 	UnitPrefix int
-	// Options travel with every unit.
+	// Options travel with every unit. Options.AllowReserved sweeps the IANA
+	// special-purpose ranges and multicast (cidr.Reserved) too; by default
+	// they are excluded (and workers refuse units that overlap them).
 	Options sweep.Options
 }
 
@@ -61,12 +60,12 @@ type block struct {
 }
 
 // New validates req and plans it. The target is the union of req.CIDRs minus
-// req.Exclude minus the reserved ranges (unless req.AllowReserved). The
+// req.Exclude minus the reserved ranges (unless req.Options.AllowReserved). The
 // units are the target's minimal CIDR cover with each prefix shorter than
 // req.UnitPrefix split into /UnitPrefix blocks, so they hold every target
 // address exactly once. New copies req's slices.
 func New(req Request) (*Plan, error) {
-	if err := ValidateScanName(req.Scan); err != nil {
+	if err := sweep.ValidateScanName(req.Scan); err != nil {
 		return nil, err
 	}
 	if req.UnitPrefix < MinUnitPrefix || req.UnitPrefix > MaxUnitPrefix {
@@ -88,13 +87,11 @@ func New(req Request) (*Plan, error) {
 	}
 	req.CIDRs = append([]netip.Prefix(nil), req.CIDRs...)
 	req.Exclude = append([]netip.Prefix(nil), req.Exclude...)
-	// Units carry the permission, so workers can refuse reserved space.
-	req.Options.AllowReserved = req.AllowReserved
 
 	requested := cidr.NewSet(req.CIDRs...)
 	target := requested.Subtract(cidr.NewSet(req.Exclude...))
 	userLeft := target
-	if !req.AllowReserved {
+	if !req.Options.AllowReserved {
 		target = target.Subtract(cidr.ReservedSet())
 	}
 	if target.Empty() {
@@ -170,14 +167,13 @@ func (p *Plan) Target() cidr.Set { return p.target }
 // which the caller sets when it stores the scan.
 func (p *Plan) Record() sweep.ScanRecord {
 	return sweep.ScanRecord{
-		Name:          p.req.Scan,
-		CIDRs:         prefixStrings(p.req.CIDRs),
-		Excludes:      prefixStrings(p.req.Exclude),
-		AllowReserved: p.req.AllowReserved,
-		UnitPrefix:    p.req.UnitPrefix,
-		Units:         p.Len(),
-		Addresses:     p.Addresses(),
-		Options:       p.req.Options,
+		Name:       p.req.Scan,
+		CIDRs:      prefixStrings(p.req.CIDRs),
+		Excludes:   prefixStrings(p.req.Exclude),
+		UnitPrefix: p.req.UnitPrefix,
+		Units:      p.Len(),
+		Addresses:  p.Addresses(),
+		Options:    p.req.Options,
 	}
 }
 

@@ -30,8 +30,8 @@ func TestNewErrors(t *testing.T) {
 		kind error
 		text string
 	}{
-		{"empty scan", func(r *Request) { r.Scan = "" }, ErrScanName, "empty"},
-		{"bad scan", func(r *Request) { r.Scan = "Scan.1" }, ErrScanName, `"Scan.1"`},
+		{"empty scan", func(r *Request) { r.Scan = "" }, sweep.ErrScanName, "empty"},
+		{"bad scan", func(r *Request) { r.Scan = "Scan.1" }, sweep.ErrScanName, `"Scan.1"`},
 		{"unit prefix 0", func(r *Request) { r.UnitPrefix = 0 }, ErrUnitPrefix, "/0; want a prefix length from 8 to 32"},
 		{"unit prefix 7", func(r *Request) { r.UnitPrefix = 7 }, ErrUnitPrefix, "/7"},
 		{"unit prefix 33", func(r *Request) { r.UnitPrefix = 33 }, ErrUnitPrefix, "/33"},
@@ -85,12 +85,11 @@ func TestCoverage(t *testing.T) {
 	for _, tt := range tests {
 		for _, unit := range []int{22, 24, 26, 32} {
 			req := Request{
-				Scan:          "cover",
-				CIDRs:         prefixes(t, tt.cidrs),
-				Exclude:       prefixes(t, tt.exclude),
-				AllowReserved: tt.allowReserved,
-				UnitPrefix:    unit,
-				Options:       sweep.Options{Confirm: true},
+				Scan:       "cover",
+				CIDRs:      prefixes(t, tt.cidrs),
+				Exclude:    prefixes(t, tt.exclude),
+				UnitPrefix: unit,
+				Options:    sweep.Options{Confirm: true, AllowReserved: tt.allowReserved},
 			}
 			p, err := New(req)
 			if err != nil {
@@ -163,7 +162,7 @@ func TestUnitSizes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p, err := New(Request{Scan: "sizes", CIDRs: prefixes(t, "198.51.100.0/22"), Exclude: prefixes(t, "198.51.101.128/25"),
-			AllowReserved: true, UnitPrefix: tt.unit})
+			Options: sweep.Options{AllowReserved: true}, UnitPrefix: tt.unit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +192,7 @@ func TestReservedExclusion(t *testing.T) {
 		t.Errorf("reserved excluded: Excluded() = %d, want %d", got, want)
 	}
 
-	req.AllowReserved = true
+	req.Options.AllowReserved = true
 	p, err = New(req)
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +265,7 @@ func TestFullSpace(t *testing.T) {
 		t.Errorf("at /32: last unit %s, want an unreserved /32", u.Prefix)
 	}
 
-	pAll, err := New(Request{Scan: "full", CIDRs: prefixes(t, "0.0.0.0/0"), AllowReserved: true, UnitPrefix: 8})
+	pAll, err := New(Request{Scan: "full", CIDRs: prefixes(t, "0.0.0.0/0"), Options: sweep.Options{AllowReserved: true}, UnitPrefix: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +375,7 @@ func TestRecord(t *testing.T) {
 		Options:    sweep.Options{NoPrune: true},
 	}
 	if got.Name != want.Name || !slices.Equal(got.CIDRs, want.CIDRs) || !slices.Equal(got.Excludes, want.Excludes) ||
-		got.AllowReserved != want.AllowReserved || got.UnitPrefix != want.UnitPrefix || got.Units != want.Units ||
+		got.UnitPrefix != want.UnitPrefix || got.Units != want.Units ||
 		got.Addresses != want.Addresses || got.Options != want.Options || !got.CreatedAt.IsZero() {
 		t.Errorf("Record() = %+v, want %+v", got, want)
 	}

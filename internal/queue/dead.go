@@ -163,7 +163,7 @@ func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(swe
 		id = "bad#" + strconv.FormatUint(a.StreamSeq, 10)
 		reason += "; " + err.Error()
 	}
-	if ValidScan(scan) != nil {
+	if sweep.ValidateScanName(scan) != nil {
 		scan = "_invalid"
 	}
 	if onDead != nil && uerr == nil {
@@ -184,7 +184,7 @@ func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(swe
 
 // Dead returns the dead-letter stream's units of scan, oldest first.
 func (q *Queue) Dead(ctx context.Context, scan string) ([]DeadUnit, error) {
-	if err := ValidScan(scan); err != nil {
+	if err := sweep.ValidateScanName(scan); err != nil {
 		return nil, err
 	}
 	subject := deadSubject(scan)

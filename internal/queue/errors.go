@@ -10,10 +10,6 @@ var ErrUnreachable = errors.New("nats unreachable")
 // be set up (not enabled, or the streams exist with incompatible settings).
 var ErrJetStream = errors.New("jetstream setup failed")
 
-// ErrInvalidScan reports a scan name that is not a safe NATS subject token:
-// empty, or containing '.', '*', '>' or whitespace.
-var ErrInvalidScan = errors.New("invalid scan name")
-
 // ErrInvalidUnit reports a unit that cannot be published: an invalid scan
 // name, or a prefix that is not a valid, masked IPv4 prefix.
 var ErrInvalidUnit = errors.New("invalid unit")

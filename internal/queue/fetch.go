@@ -172,7 +172,7 @@ func (q *Queue) deadLetterBad(ctx context.Context, m jetstream.Msg, cause error)
 	}
 	seq := meta.Sequence.Stream
 	scan := strings.TrimPrefix(m.Subject(), workPrefix)
-	if ValidScan(scan) != nil {
+	if sweep.ValidateScanName(scan) != nil {
 		scan = "_invalid"
 	}
 	id := "bad#" + strconv.FormatUint(seq, 10)

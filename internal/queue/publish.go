@@ -27,7 +27,7 @@ const (
 
 // encodeUnit validates u and returns its message body.
 func encodeUnit(u sweep.Unit) ([]byte, error) {
-	if err := ValidScan(u.Scan); err != nil {
+	if err := sweep.ValidateScanName(u.Scan); err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrInvalidUnit, u.ID(), err)
 	}
 	if err := checkPrefix(u); err != nil {

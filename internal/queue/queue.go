@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -391,19 +390,6 @@ func redactErr(err error, secrets []string) error {
 		return err
 	}
 	return &redactedError{msg: msg, err: err}
-}
-
-// ValidScan reports whether scan is usable as one NATS subject token.
-func ValidScan(scan string) error {
-	if scan == "" {
-		return fmt.Errorf("%w: empty", ErrInvalidScan)
-	}
-	for _, r := range scan {
-		if r == '.' || r == '*' || r == '>' || unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: %q contains %q (allowed: a-z 0-9 _ -)", ErrInvalidScan, scan, r)
-		}
-	}
-	return nil
 }
 
 func workSubject(scan string) string { return workPrefix + scan }

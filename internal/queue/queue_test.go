@@ -176,32 +176,6 @@ func TestPublishRejectsInvalidUnits(t *testing.T) {
 	}
 }
 
-func TestValidScan(t *testing.T) {
-	tests := []struct {
-		scan string
-		ok   bool
-	}{
-		{"scan-2024_01", true},
-		{"a", true},
-		{"", false},
-		{"a.b", false},
-		{"a*", false},
-		{"a>", false},
-		{"a b", false},
-		{"a\tb", false},
-		{"a\nb", false},
-	}
-	for _, tt := range tests {
-		err := ValidScan(tt.scan)
-		if got := err == nil; got != tt.ok {
-			t.Errorf("ValidScan(%q) = %v, want ok=%v", tt.scan, err, tt.ok)
-		}
-		if err != nil && !errors.Is(err, ErrInvalidScan) {
-			t.Errorf("ValidScan(%q) = %v, want ErrInvalidScan", tt.scan, err)
-		}
-	}
-}
-
 func TestFetchAckRemoves(t *testing.T) {
 	t.Parallel()
 	q := connect(t, startServer(t), Config{})
@@ -509,8 +483,8 @@ func TestPendingPerScan(t *testing.T) {
 	// InFlight is consumer-wide, capped at the scan's stored units.
 	mustPending(t, q, "beta", Pending{Queued: 1, InFlight: 2})
 	mustPending(t, q, "gamma", Pending{})
-	if _, err := q.Pending(ctx, "a.b"); !errors.Is(err, ErrInvalidScan) {
-		t.Errorf("Pending(%q) error = %v, want ErrInvalidScan", "a.b", err)
+	if _, err := q.Pending(ctx, "a.b"); !errors.Is(err, sweep.ErrScanName) {
+		t.Errorf("Pending(%q) error = %v, want sweep.ErrScanName", "a.b", err)
 	}
 	for _, d := range ds {
 		if err := d.Ack(ctx); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
 // Pending counts the units of one scan that are not done.
@@ -26,7 +28,7 @@ type Pending struct {
 
 // Pending returns the scan's queued, in-flight and dead unit counts.
 func (q *Queue) Pending(ctx context.Context, scan string) (Pending, error) {
-	if err := ValidScan(scan); err != nil {
+	if err := sweep.ValidateScanName(scan); err != nil {
 		return Pending{}, err
 	}
 	stored, err := subjectCount(ctx, q.work, workSubject(scan))

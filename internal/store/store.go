@@ -145,7 +145,9 @@ func createDatabase(ctx context.Context, o Options) error {
 	return nil
 }
 
-// applySchema runs the schema statements of tables that do not exist yet.
+// applySchema creates the tables that do not exist yet and migrates (ALTER)
+// the ones that did; when it cannot list the tables it runs every
+// statement, since each is idempotent.
 func (s *Store) applySchema(ctx context.Context) error {
 	stmts, err := schema.Statements()
 	if err != nil {

@@ -423,8 +423,8 @@ func TestScans(t *testing.T) {
 	}
 	first := sweep.ScanRecord{Name: "first", CIDRs: []string{"10.0.0.0/8", "192.0.2.0/24"}, Excludes: []string{"10.1.0.0/16"},
 		UnitPrefix: 24, Units: 65537, Addresses: 1 << 24, Options: sweep.Options{Confirm: true}, CreatedAt: t0}
-	second := sweep.ScanRecord{Name: "second", CIDRs: []string{"0.0.0.0/0"}, AllowReserved: true, UnitPrefix: 16,
-		Units: 1 << 16, Addresses: 1 << 32, Options: sweep.Options{NoPrune: true}}
+	second := sweep.ScanRecord{Name: "second", CIDRs: []string{"0.0.0.0/0"}, UnitPrefix: 16,
+		Units: 1 << 16, Addresses: 1 << 32, Options: sweep.Options{NoPrune: true, AllowReserved: true}}
 	before := time.Now().Add(-time.Second)
 	for _, r := range []sweep.ScanRecord{first, second} {
 		if err := s.SaveScan(ctx, r); err != nil {
@@ -445,7 +445,7 @@ func TestScans(t *testing.T) {
 	if got2.CreatedAt.Before(before) {
 		t.Errorf("Scan(second).CreatedAt = %v, want about now (SaveScan fills a zero CreatedAt)", got2.CreatedAt)
 	}
-	if got2.Excludes == nil || len(got2.Excludes) != 0 || !got2.AllowReserved || !got2.Options.NoPrune || got2.Addresses != 1<<32 || got2.Units != 1<<16 {
+	if got2.Excludes == nil || len(got2.Excludes) != 0 || !got2.Options.AllowReserved || !got2.Options.NoPrune || got2.Addresses != 1<<32 || got2.Units != 1<<16 {
 		t.Errorf("Scan(second) = %+v, want %+v", got2, second)
 	}
 	// Saving a scan again replaces it.

@@ -173,7 +173,7 @@ func (s *Store) SaveScan(ctx context.Context, rec sweep.ScanRecord) error {
 		excludes = []string{}
 	}
 	return s.sendColumns(ctx, insertScan, "save scan "+rec.Name,
-		[]string{rec.Name}, [][]string{cidrs}, [][]string{excludes}, []uint8{b2u(rec.AllowReserved)},
+		[]string{rec.Name}, [][]string{cidrs}, [][]string{excludes}, []uint8{b2u(rec.Options.AllowReserved)},
 		[]uint8{uint8(rec.UnitPrefix)}, []uint64{uint64(rec.Units)}, []uint64{rec.Addresses},
 		[]uint8{b2u(rec.Options.Confirm)}, []uint8{b2u(rec.Options.NoPrune)}, []time.Time{created})
 }
@@ -222,7 +222,7 @@ func (s *Store) scans(ctx context.Context, where string, args ...any) ([]sweep.S
 		if err := rows.Scan(&r.Name, &r.CIDRs, &r.Excludes, &allow, &prefix, &units, &r.Addresses, &conf, &noPru, &r.CreatedAt); err != nil {
 			return nil, fmt.Errorf("read scan: %w", err)
 		}
-		r.AllowReserved, r.UnitPrefix, r.Units = allow == 1, int(prefix), int(units)
+		r.Options.AllowReserved, r.UnitPrefix, r.Units = allow == 1, int(prefix), int(units)
 		r.Options.Confirm, r.Options.NoPrune = conf == 1, noPru == 1
 		r.CreatedAt = r.CreatedAt.UTC()
 		out = append(out, r)

@@ -78,13 +78,12 @@ type UnitRecord struct {
 
 // ScanRecord describes a planned scan.
 type ScanRecord struct {
-	Name          string
-	CIDRs         []string // the requested blocks
-	Excludes      []string // user exclusions (the reserved registry is implied unless AllowReserved)
-	AllowReserved bool
-	UnitPrefix    int
-	Units         int
-	Addresses     uint64
-	Options       Options
-	CreatedAt     time.Time
+	Name       string
+	CIDRs      []string // the requested blocks
+	Excludes   []string // user exclusions (the reserved registry is implied unless Options.AllowReserved)
+	UnitPrefix int
+	Units      int
+	Addresses  uint64
+	Options    Options
+	CreatedAt  time.Time
 }

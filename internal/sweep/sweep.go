@@ -129,8 +129,10 @@ func (c *Counts) Merge(o Counts) {
 	c.Queries += o.Queries
 }
 
-// String formats the counts for logs and summaries.
+// String formats the outcome counts as the "outcomes:" line of summaries
+// and status reports print them: "ok=3 nxdomain=250 nodata=0 servfail=1
+// refused=0 timeout=2 (pruned 200)".
 func (c Counts) String() string {
-	return fmt.Sprintf("ok=%d nxdomain=%d nodata=%d servfail=%d refused=%d timeout=%d ptrs=%d pruned=%d",
-		c.OK, c.NXDomain, c.NoData, c.ServFail, c.Refused, c.Timeout, c.PTRs, c.Pruned)
+	return fmt.Sprintf("ok=%d nxdomain=%d nodata=%d servfail=%d refused=%d timeout=%d (pruned %d)",
+		c.OK, c.NXDomain, c.NoData, c.ServFail, c.Refused, c.Timeout, c.Pruned)
 }

@@ -55,6 +55,20 @@ type Resolver interface {
 	Resolve(ctx context.Context, u sweep.Unit, emit func(sweep.Result)) error
 }
 
+// Defaults of Config, also the defaults of the commands' flags.
+const (
+	// DefaultBatchRows is the number of waiting rows that flushes a batch.
+	DefaultBatchRows = 50000
+	// DefaultFlushInterval is the longest a partial batch waits.
+	DefaultFlushInterval = 500 * time.Millisecond
+	// DefaultGrace is how long in-flight units may finish after shutdown starts.
+	DefaultGrace = 10 * time.Second
+)
+
+// HeartbeatFor returns the heartbeat interval that suits a consumer's
+// AckWait: a quarter of it, at least a second.
+func HeartbeatFor(ackWait time.Duration) time.Duration { return max(ackWait/4, time.Second) }
+
 // Config configures a Worker. Queue, Store and Resolver are required.
 type Config struct {
 	Queue    Queue
@@ -70,16 +84,16 @@ type Config struct {
 	// latest when it holds MaxHeld−Units units, so the worker never idles
 	// waiting for the flush timer with its slots full.
 	MaxHeld int
-	// BatchRows flushes the batcher when this many rows wait (default 50000).
+	// BatchRows flushes the batcher when this many rows wait (default DefaultBatchRows).
 	BatchRows int
 	// FlushInterval flushes the batcher this long after its first pending
-	// unit at the latest (default 500ms).
+	// unit at the latest (default DefaultFlushInterval).
 	FlushInterval time.Duration
 	// Heartbeat is the interval of InProgress calls for a unit being worked
 	// on (default 15s; keep it well under the consumer's AckWait).
 	Heartbeat time.Duration
 	// Grace is how long in-flight units may keep resolving after shutdown
-	// starts before they are cancelled and nakked (default 10s; negative
+	// starts before they are cancelled and nakked (default DefaultGrace; negative
 	// means none).
 	Grace time.Duration
 	// StoreGrace is how long, after the grace period, the last batch may keep
@@ -137,8 +151,8 @@ func New(cfg Config) (*Worker, error) {
 	def(&cfg.Units, 2)
 	def(&cfg.MaxHeld, max(64, 32*cfg.Units))
 	cfg.MaxHeld = max(cfg.MaxHeld, cfg.Units+1)
-	def(&cfg.BatchRows, 50000)
-	defd(&cfg.FlushInterval, 500*time.Millisecond)
+	def(&cfg.BatchRows, DefaultBatchRows)
+	defd(&cfg.FlushInterval, DefaultFlushInterval)
 	defd(&cfg.Heartbeat, 15*time.Second)
 	defd(&cfg.RetryBackoff, 200*time.Millisecond)
 	defd(&cfg.MaxBackoff, 30*time.Second)
@@ -146,7 +160,7 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Grace < 0 {
 		cfg.Grace = 0
 	} else if cfg.Grace == 0 {
-		cfg.Grace = 10 * time.Second
+		cfg.Grace = DefaultGrace
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -159,8 +173,11 @@ func (w *Worker) Stats() *Stats { return &w.stats }
 
 // Run pulls and processes units until ctx is cancelled (or, with
 // ExitWhenIdle, until the queue is empty), then shuts down in the documented
-// order. It returns nil on a clean shutdown.
-func (w *Worker) Run(ctx context.Context) error {
+// order. Failures of single units (fetch, resolve, store) are retried,
+// handed back or dead-lettered and logged, never returned, so Run has no
+// error to report: it returns once everything fetched is acked or handed
+// back.
+func (w *Worker) Run(ctx context.Context) {
 	// resolveCtx outlives ctx by the grace period; batchCtx outlives both so
 	// that everything resolved is stored and acked.
 	resolveCtx, cancelResolve := context.WithCancel(context.WithoutCancel(ctx))
@@ -271,7 +288,6 @@ fetch:
 	}
 	b.close()
 	batchWG.Wait()
-	return nil
 }
 
 // process resolves one unit and hands its rows to the batcher; it returns

@@ -165,9 +165,7 @@ func TestAckOnlyAfterStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Run(context.Background()); err != nil {
-		t.Fatalf("Run = %v, want nil", err)
-	}
+	w.Run(context.Background())
 	for _, d := range ds {
 		if !d.acked {
 			t.Errorf("unit %s not acked", d.u.ID())
@@ -207,8 +205,8 @@ func TestStoreOutageHoldsUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- w.Run(context.Background()) }()
+	done := make(chan struct{})
+	go func() { w.Run(context.Background()); close(done) }()
 	for failures.Load() < 20 {
 		time.Sleep(time.Millisecond)
 	}
@@ -224,9 +222,7 @@ func TestStoreOutageHoldsUnits(t *testing.T) {
 		}
 	}
 	down.Store(false)
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v", err)
-	}
+	<-done
 	for _, d := range ds {
 		if !d.acked {
 			t.Errorf("unit %s not acked after the store came back", d.u.ID())
@@ -263,9 +259,7 @@ func TestFailingUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w.Run(context.Background())
 	if !ds[0].nakked || ds[0].acked {
 		t.Errorf("first failing unit: nakked=%v acked=%v, want nakked only", ds[0].nakked, ds[0].acked)
 	}
@@ -290,13 +284,11 @@ func TestShutdownNaksInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
 	<-started
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run = %v", err)
-	}
+	<-done
 	if !ds[0].nakked || ds[0].acked {
 		t.Errorf("in-flight unit: nakked=%v acked=%v, want nakked", ds[0].nakked, ds[0].acked)
 	}
@@ -340,9 +332,7 @@ func TestRefusesReservedAndExcluded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w.Run(context.Background())
 	slices.Sort(failed)
 	if want := []string{"192.168.1.0/24", "8.8.8.0/24"}; !slices.Equal(failed, want) {
 		t.Errorf("failed units = %v, want %v", failed, want)

@@ -10,6 +10,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
@@ -23,7 +24,7 @@ func TestExcludedNeverQueried(t *testing.T) {
 	space := netip.MustParsePrefix("198.18.0.0/22")
 	planned, workerOnly := netip.MustParsePrefix("198.18.1.0/24"), netip.MustParsePrefix("198.18.2.0/24")
 	p, err := plan.New(plan.Request{Scan: "excl", CIDRs: []netip.Prefix{space}, Exclude: []netip.Prefix{planned},
-		AllowReserved: true, UnitPrefix: 24})
+		Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestRateLimitHoldsUnderRetries(t *testing.T) {
 	_, srv := startLab(t)
 	dsn := testDSN(t)
 	const qps = 400
-	p, err := plan.New(plan.Request{Scan: "rate", AllowReserved: true, UnitPrefix: 26, CIDRs: []netip.Prefix{
+	p, err := plan.New(plan.Request{Scan: "rate", Options: sweep.Options{AllowReserved: true}, UnitPrefix: 26, CIDRs: []netip.Prefix{
 		netip.MustParsePrefix("198.18.6.0/25"),   // servfail: every address tried on each retry
 		netip.MustParsePrefix("198.18.8.0/26"),   // silent: every try times out
 		netip.MustParsePrefix("198.18.0.0/25")}}) // dense

@@ -24,8 +24,8 @@ func startLab(t *testing.T) (*lab.Lab, *lab.Server) { return labtest.Start(t) }
 
 func newPlan(t *testing.T, scan string, space netip.Prefix, unitPrefix int, confirm bool) *plan.Plan {
 	t.Helper()
-	p, err := plan.New(plan.Request{Scan: scan, CIDRs: []netip.Prefix{space}, AllowReserved: true,
-		UnitPrefix: unitPrefix, Options: sweep.Options{Confirm: confirm}})
+	p, err := plan.New(plan.Request{Scan: scan, CIDRs: []netip.Prefix{space},
+		UnitPrefix: unitPrefix, Options: sweep.Options{Confirm: confirm, AllowReserved: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,4 @@
-// Package connflags registers and reads the connection flags both commands
-// share: where NATS and ClickHouse are, and how to authenticate to them.
+// Connection flags: where NATS and ClickHouse are, and how to authenticate to them.
 //
 // Every flag has an environment variable that stands in for it; a flag given
 // on the command line wins over its variable, which wins over the default.
@@ -9,9 +8,10 @@
 // (PTRSWEEP_NATS_PASSWORD, PTRSWEEP_NATS_TOKEN, PTRSWEEP_CLICKHOUSE_PASSWORD).
 // Credentials inside a URL or DSN still work; put those in the environment
 // (PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE), not on the command line. Errors are
-// usage errors (cli.UsageError) that name the flag or variable and never
+// usage errors (UsageError) that name the flag or variable and never
 // contain a secret.
-package connflags
+
+package cli
 
 import (
 	"flag"
@@ -22,13 +22,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 )
 
-// Environment variables of the NATS flags (PTRSWEEP_NATS is cli.EnvNATS).
+// Environment variables that stand in for the connection and resolver flags.
 const (
+	EnvNATS             = "PTRSWEEP_NATS"
+	EnvClickHouse       = "PTRSWEEP_CLICKHOUSE"
+	EnvResolvers        = "PTRSWEEP_RESOLVERS"
 	EnvNATSCreds        = "PTRSWEEP_NATS_CREDS"
 	EnvNATSNKey         = "PTRSWEEP_NATS_NKEY"
 	EnvNATSUser         = "PTRSWEEP_NATS_USER"
@@ -42,6 +44,8 @@ const (
 	// EnvClickHousePassword supplies the ClickHouse password when the DSN
 	// has none and names no password_file.
 	EnvClickHousePassword = store.EnvPassword
+	// DefaultClickHouse is the DSN used when neither flag nor environment gives one.
+	DefaultClickHouse = "clickhouse://127.0.0.1:9000/ptrsweep"
 )
 
 // maxSecretBytes bounds a password or token file.
@@ -94,7 +98,7 @@ type NATS struct {
 // Register adds --nats (described by help) and the NATS authentication and
 // TLS flags to fs.
 func (n *NATS) Register(fs *flag.FlagSet, help string) {
-	n.url.register(fs, "nats", cli.EnvNATS, "", help+"; may hold user:password@, better kept in the environment")
+	n.url.register(fs, "nats", EnvNATS, "", help+"; may hold user:password@, better kept in the environment")
 	n.creds.register(fs, "nats-creds", EnvNATSCreds, "", "NATS credentials file (user JWT and NKey seed)")
 	n.nkey.register(fs, "nats-nkey", EnvNATSNKey, "", "NATS NKey seed file")
 	n.user.register(fs, "nats-user", EnvNATSUser, "", "NATS user name; the password comes from --nats-password-file or "+EnvNATSPassword)
@@ -120,19 +124,19 @@ func (n *NATS) URL() string {
 // error (variables are ignored: they may be set for other commands).
 func (n *NATS) Config(name string, ackWait time.Duration, maxDeliver int) (queue.Config, error) {
 	if ackWait < 0 || maxDeliver < 0 {
-		return queue.Config{}, cli.Usagef("--ack-wait and --max-deliver must not be negative")
+		return queue.Config{}, Usagef("--ack-wait and --max-deliver must not be negative")
 	}
 	cfg := queue.Config{URL: n.URL(), Name: name, AckWait: ackWait, MaxDeliver: maxDeliver}
 	if n.url.set {
 		if u, err := url.Parse(cfg.URL); err == nil && u.User != nil {
-			return queue.Config{}, cli.Usagef("--nats: the URL holds credentials, which every user of this machine can read in the process list; "+
-				"set it in %s instead, or use --nats-user with --nats-password-file, --nats-token-file or --nats-creds", cli.EnvNATS)
+			return queue.Config{}, Usagef("--nats: the URL holds credentials, which every user of this machine can read in the process list; "+
+				"set it in %s instead, or use --nats-user with --nats-password-file, --nats-token-file or --nats-creds", EnvNATS)
 		}
 	}
 	if cfg.URL == "" {
 		for _, s := range []*setting{&n.creds, &n.nkey, &n.user, &n.passwordFile, &n.tokenFile, &n.ca, &n.cert, &n.key} {
 			if s.set {
-				return queue.Config{}, cli.Usagef("--%s needs --nats (or %s): the embedded server takes no credentials", s.name, cli.EnvNATS)
+				return queue.Config{}, Usagef("--%s needs --nats (or %s): the embedded server takes no credentials", s.name, EnvNATS)
 			}
 		}
 		return cfg, nil
@@ -166,9 +170,9 @@ func (n *NATS) Config(name string, ackWait time.Duration, maxDeliver int) (queue
 	if err := a.Validate(); err != nil {
 		// Auth errors name files, never secrets.
 		if len(from) > 0 {
-			return queue.Config{}, cli.UsageError{Err: fmt.Errorf("%w (from %s)", err, strings.Join(from, ", "))}
+			return queue.Config{}, UsageError{Err: fmt.Errorf("%w (from %s)", err, strings.Join(from, ", "))}
 		}
-		return queue.Config{}, cli.UsageError{Err: err}
+		return queue.Config{}, UsageError{Err: err}
 	}
 	return cfg, nil
 }
@@ -185,19 +189,19 @@ func secret(file *setting, env string) (val, source string, err error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return "", "", cli.Usagef("%s: %w", src, err)
+		return "", "", Usagef("%s: %w", src, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretBytes+1))
 	if err != nil {
-		return "", "", cli.Usagef("%s: read %s: %w", src, path, err)
+		return "", "", Usagef("%s: read %s: %w", src, path, err)
 	}
 	if len(b) > maxSecretBytes {
-		return "", "", cli.Usagef("%s: %s is larger than %d bytes", src, path, maxSecretBytes)
+		return "", "", Usagef("%s: %s is larger than %d bytes", src, path, maxSecretBytes)
 	}
 	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 	if s == "" {
-		return "", "", cli.Usagef("%s: %s is empty", src, path)
+		return "", "", Usagef("%s: %s is empty", src, path)
 	}
 	return s, src, nil
 }
@@ -209,9 +213,9 @@ type ClickHouse struct {
 }
 
 // Register adds --clickhouse to fs (env PTRSWEEP_CLICKHOUSE, default
-// cli.DefaultClickHouse).
+// DefaultClickHouse).
 func (c *ClickHouse) Register(fs *flag.FlagSet) {
-	c.dsn.register(fs, "clickhouse", cli.EnvClickHouse, cli.DefaultClickHouse,
+	c.dsn.register(fs, "clickhouse", EnvClickHouse, DefaultClickHouse,
 		"ClickHouse DSN clickhouse://[user[:password]@]host[:port]/db[?secure=true&ca=F&cert=F&key=F&password_file=F]; password also from "+EnvClickHousePassword)
 }
 
@@ -225,11 +229,11 @@ func (c *ClickHouse) DSN() (string, error) {
 		src = "--clickhouse"
 	}
 	if _, err := store.ParseDSN(v); err != nil {
-		return "", cli.Usagef("%s: %w", src, err)
+		return "", Usagef("%s: %w", src, err)
 	}
 	if c.dsn.set && dsnHasPassword(v) {
-		return "", cli.Usagef("--clickhouse: the DSN holds a password, which every user of this machine can read in the process list; "+
-			"set the DSN in %s instead, or use password_file= or %s", cli.EnvClickHouse, EnvClickHousePassword)
+		return "", Usagef("--clickhouse: the DSN holds a password, which every user of this machine can read in the process list; "+
+			"set the DSN in %s instead, or use password_file= or %s", EnvClickHouse, EnvClickHousePassword)
 	}
 	return v, nil
 }

@@ -1,4 +1,4 @@
-package connflags
+package cli
 
 import (
 	"errors"
@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -18,7 +17,7 @@ import (
 )
 
 // allEnv lists every variable the package reads; each test clears them.
-var allEnv = []string{cli.EnvNATS, cli.EnvClickHouse, EnvNATSCreds, EnvNATSNKey, EnvNATSUser, EnvNATSPassword,
+var allEnv = []string{EnvNATS, EnvClickHouse, EnvNATSCreds, EnvNATSNKey, EnvNATSUser, EnvNATSPassword,
 	EnvNATSPasswordFile, EnvNATSToken, EnvNATSTokenFile, EnvNATSCA, EnvNATSCert, EnvNATSKey, EnvClickHousePassword}
 
 func setEnv(t *testing.T, env map[string]string) {
@@ -36,7 +35,7 @@ func parse(t *testing.T, args ...string) (*NATS, *ClickHouse) {
 	var c ClickHouse
 	n.Register(fs, "NATS URL")
 	c.Register(fs)
-	if err := cli.Parse(fs, args); err != nil {
+	if err := Parse(fs, args); err != nil {
 		t.Fatalf("parse %q: %v", args, err)
 	}
 	return &n, &c
@@ -67,24 +66,24 @@ func TestNATSConfig(t *testing.T) {
 		want queue.Config
 	}{
 		{"nothing", nil, nil, queue.Config{}},
-		{"url from env", map[string]string{cli.EnvNATS: url}, nil, queue.Config{URL: url}},
-		{"flag beats env", map[string]string{cli.EnvNATS: "nats://10.0.0.1:4222"}, []string{"--nats", url}, queue.Config{URL: url}},
+		{"url from env", map[string]string{EnvNATS: url}, nil, queue.Config{URL: url}},
+		{"flag beats env", map[string]string{EnvNATS: "nats://10.0.0.1:4222"}, []string{"--nats", url}, queue.Config{URL: url}},
 		{"auth env ignored without url", map[string]string{EnvNATSUser: "u", EnvNATSPassword: "env-pass"}, nil, queue.Config{}},
-		{"user and password from env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPassword: "env-pass"}, nil,
+		{"user and password from env", map[string]string{EnvNATS: url, EnvNATSUser: "u", EnvNATSPassword: "env-pass"}, nil,
 			queue.Config{URL: url, Auth: queue.Auth{User: "u", Password: "env-pass"}}},
-		{"password file beats password env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPassword: "env-pass"},
+		{"password file beats password env", map[string]string{EnvNATS: url, EnvNATSUser: "u", EnvNATSPassword: "env-pass"},
 			[]string{"--nats-password-file", pwFile}, queue.Config{URL: url, Auth: queue.Auth{User: "u", Password: "file-pass"}}},
-		{"password file from env", map[string]string{cli.EnvNATS: url, EnvNATSPasswordFile: pwFile2}, []string{"--nats-user", "flag-user"},
+		{"password file from env", map[string]string{EnvNATS: url, EnvNATSPasswordFile: pwFile2}, []string{"--nats-user", "flag-user"},
 			queue.Config{URL: url, Auth: queue.Auth{User: "flag-user", Password: "env-file-pass"}}},
-		{"password file flag beats its env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPasswordFile: pwFile2},
+		{"password file flag beats its env", map[string]string{EnvNATS: url, EnvNATSUser: "u", EnvNATSPasswordFile: pwFile2},
 			[]string{"--nats-password-file", pwFile}, queue.Config{URL: url, Auth: queue.Auth{User: "u", Password: "file-pass"}}},
-		{"token from env", map[string]string{cli.EnvNATS: url, EnvNATSToken: "env-token"}, nil,
+		{"token from env", map[string]string{EnvNATS: url, EnvNATSToken: "env-token"}, nil,
 			queue.Config{URL: url, Auth: queue.Auth{Token: "env-token"}}},
-		{"token file beats token env", map[string]string{cli.EnvNATS: url, EnvNATSToken: "env-token"}, []string{"--nats-token-file", tokFile},
+		{"token file beats token env", map[string]string{EnvNATS: url, EnvNATSToken: "env-token"}, []string{"--nats-token-file", tokFile},
 			queue.Config{URL: url, Auth: queue.Auth{Token: "file-token"}}},
-		{"creds from env", map[string]string{cli.EnvNATS: url, EnvNATSCreds: creds}, nil,
+		{"creds from env", map[string]string{EnvNATS: url, EnvNATSCreds: creds}, nil,
 			queue.Config{URL: url, Auth: queue.Auth{CredsFile: creds}}},
-		{"tls from env and flags", map[string]string{cli.EnvNATS: url, EnvNATSCA: ca, EnvNATSCert: "/nonexistent"},
+		{"tls from env and flags", map[string]string{EnvNATS: url, EnvNATSCA: ca, EnvNATSCert: "/nonexistent"},
 			[]string{"--nats-cert", cert, "--nats-key", key}, queue.Config{URL: url, Auth: queue.Auth{CAFile: ca, CertFile: cert, KeyFile: key}}},
 	}
 	for _, tt := range tests {
@@ -119,18 +118,18 @@ func TestNATSConfigErrors(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"password without user", map[string]string{cli.EnvNATS: url, EnvNATSPassword: "Sekrit-1"}, nil, "needs a user name"},
-		{"user and token", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSToken: "Sekrit-2"}, nil, "exclude each other"},
-		{"token and creds", map[string]string{cli.EnvNATS: url, EnvNATSToken: "Sekrit-3"}, []string{"--nats-creds", garbage},
+		{"password without user", map[string]string{EnvNATS: url, EnvNATSPassword: "Sekrit-1"}, nil, "needs a user name"},
+		{"user and token", map[string]string{EnvNATS: url, EnvNATSUser: "u", EnvNATSToken: "Sekrit-2"}, nil, "exclude each other"},
+		{"token and creds", map[string]string{EnvNATS: url, EnvNATSToken: "Sekrit-3"}, []string{"--nats-creds", garbage},
 			"give one (from --nats-creds, " + EnvNATSToken + ")"},
-		{"missing password file", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u"}, []string{"--nats-password-file", missing},
+		{"missing password file", map[string]string{EnvNATS: url, EnvNATSUser: "u"}, []string{"--nats-password-file", missing},
 			"--nats-password-file: open " + missing},
-		{"missing password file from env", map[string]string{cli.EnvNATS: url, EnvNATSUser: "u", EnvNATSPasswordFile: missing}, nil,
+		{"missing password file from env", map[string]string{EnvNATS: url, EnvNATSUser: "u", EnvNATSPasswordFile: missing}, nil,
 			EnvNATSPasswordFile + ": open " + missing},
-		{"empty token file", map[string]string{cli.EnvNATS: url}, []string{"--nats-token-file", empty}, "--nats-token-file: " + empty + " is empty"},
-		{"missing creds", map[string]string{cli.EnvNATS: url}, []string{"--nats-creds", missing}, "open " + missing},
-		{"garbage CA", map[string]string{cli.EnvNATS: url, EnvNATSCA: garbage}, nil, "nats CA file " + garbage + ": no PEM certificate in it (from " + EnvNATSCA + ")"},
-		{"cert without key", map[string]string{cli.EnvNATS: url}, []string{"--nats-cert", garbage}, "needs its key"},
+		{"empty token file", map[string]string{EnvNATS: url}, []string{"--nats-token-file", empty}, "--nats-token-file: " + empty + " is empty"},
+		{"missing creds", map[string]string{EnvNATS: url}, []string{"--nats-creds", missing}, "open " + missing},
+		{"garbage CA", map[string]string{EnvNATS: url, EnvNATSCA: garbage}, nil, "nats CA file " + garbage + ": no PEM certificate in it (from " + EnvNATSCA + ")"},
+		{"cert without key", map[string]string{EnvNATS: url}, []string{"--nats-cert", garbage}, "needs its key"},
 		{"auth flag without url", nil, []string{"--nats-ca", garbage}, "--nats-ca needs --nats"},
 		{"password flag without url", map[string]string{EnvNATSPassword: "Sekrit-4"}, []string{"--nats-password-file", garbage}, "--nats-password-file needs --nats"},
 	}
@@ -139,7 +138,7 @@ func TestNATSConfigErrors(t *testing.T) {
 			setEnv(t, tt.env)
 			n, _ := parse(t, tt.args...)
 			_, err := n.Config("test", time.Minute, 3)
-			if err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.wantErr) {
+			if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Config() error = %v, want a usage error containing %q", err, tt.wantErr)
 			}
 			if strings.Contains(err.Error(), "Sekrit") {
@@ -149,7 +148,7 @@ func TestNATSConfigErrors(t *testing.T) {
 	}
 	setEnv(t, nil)
 	n, _ := parse(t)
-	if _, err := n.Config("test", -time.Second, 3); cli.ExitCode(err) != 2 {
+	if _, err := n.Config("test", -time.Second, 3); ExitCode(err) != 2 {
 		t.Errorf("Config with a negative ack wait: error %v, want a usage error", err)
 	}
 }
@@ -165,11 +164,11 @@ func TestClickHouseDSN(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"default", nil, nil, cli.DefaultClickHouse, ""},
-		{"env", map[string]string{cli.EnvClickHouse: good}, nil, good, ""},
-		{"flag beats env", map[string]string{cli.EnvClickHouse: "clickhouse://other/db"}, []string{"--clickhouse", good}, good, ""},
+		{"default", nil, nil, DefaultClickHouse, ""},
+		{"env", map[string]string{EnvClickHouse: good}, nil, good, ""},
+		{"flag beats env", map[string]string{EnvClickHouse: "clickhouse://other/db"}, []string{"--clickhouse", good}, good, ""},
 		{"bad flag", nil, []string{"--clickhouse", "clickhouse://u:Sekrit@h:0/db"}, "", `--clickhouse: invalid ClickHouse DSN: port "0"`},
-		{"bad env", map[string]string{cli.EnvClickHouse: "http://u:Sekrit@h/db"}, nil, "", cli.EnvClickHouse + ": invalid ClickHouse DSN: must start"},
+		{"bad env", map[string]string{EnvClickHouse: "http://u:Sekrit@h/db"}, nil, "", EnvClickHouse + ": invalid ClickHouse DSN: must start"},
 		{"bad password file", nil, []string{"--clickhouse", "clickhouse://u@h/db?password_file=" + missing}, "", "--clickhouse: invalid ClickHouse DSN: password_file: open " + missing},
 		{"bad CA", map[string]string{EnvClickHousePassword: "Sekrit"}, []string{"--clickhouse", "clickhouse://u@h/db?ca=" + missing}, "", "ca: open " + missing},
 	}
@@ -179,7 +178,7 @@ func TestClickHouseDSN(t *testing.T) {
 			_, c := parse(t, tt.args...)
 			got, err := c.DSN()
 			if tt.wantErr != "" {
-				if err == nil || cli.ExitCode(err) != 2 || !errors.Is(err, store.ErrInvalidDSN) || !strings.Contains(err.Error(), tt.wantErr) {
+				if err == nil || ExitCode(err) != 2 || !errors.Is(err, store.ErrInvalidDSN) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("DSN() error = %v, want a usage error wrapping ErrInvalidDSN containing %q", err, tt.wantErr)
 				}
 				if strings.Contains(err.Error(), "Sekrit") {
@@ -224,23 +223,23 @@ func TestNoSecretFlags(t *testing.T) {
 func TestNoSecretInFlagValues(t *testing.T) {
 	const dsn, nurl = "clickhouse://writer:Sekrit@127.0.0.1:9000/db", "nats://user:Sekrit@127.0.0.1:4222"
 	n, c := parse(t, "--clickhouse", dsn, "--nats", nurl)
-	if _, err := c.DSN(); err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), cli.EnvClickHouse) || strings.Contains(err.Error(), "Sekrit") {
-		t.Errorf("--clickhouse with a password: %v, want a usage error pointing at %s without the password", err, cli.EnvClickHouse)
+	if _, err := c.DSN(); err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), EnvClickHouse) || strings.Contains(err.Error(), "Sekrit") {
+		t.Errorf("--clickhouse with a password: %v, want a usage error pointing at %s without the password", err, EnvClickHouse)
 	}
-	if _, err := n.Config("t", 0, 0); err == nil || cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), cli.EnvNATS) || strings.Contains(err.Error(), "Sekrit") {
-		t.Errorf("--nats with a password: %v, want a usage error pointing at %s without the password", err, cli.EnvNATS)
+	if _, err := n.Config("t", 0, 0); err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), EnvNATS) || strings.Contains(err.Error(), "Sekrit") {
+		t.Errorf("--nats with a password: %v, want a usage error pointing at %s without the password", err, EnvNATS)
 	}
 	n, _ = parse(t, "--nats", "nats://Sekrit@127.0.0.1:4222")
 	if _, err := n.Config("t", 0, 0); err == nil || strings.Contains(err.Error(), "Sekrit") {
 		t.Errorf("--nats with a token: %v, want a usage error without the token", err)
 	}
-	setEnv(t, map[string]string{cli.EnvClickHouse: dsn, cli.EnvNATS: nurl})
+	setEnv(t, map[string]string{EnvClickHouse: dsn, EnvNATS: nurl})
 	n, c = parse(t)
 	if got, err := c.DSN(); err != nil || got != dsn {
-		t.Errorf("DSN from %s = %q, %v; want it taken", cli.EnvClickHouse, got, err)
+		t.Errorf("DSN from %s = %q, %v; want it taken", EnvClickHouse, got, err)
 	}
 	if cfg, err := n.Config("t", 0, 0); err != nil || cfg.URL != nurl {
-		t.Errorf("URL from %s = %q, %v; want it taken", cli.EnvNATS, cfg.URL, err)
+		t.Errorf("URL from %s = %q, %v; want it taken", EnvNATS, cfg.URL, err)
 	}
 	if _, c = parse(t, "--clickhouse", "clickhouse://writer@127.0.0.1:9000/db"); c != nil {
 		if _, err := c.DSN(); err != nil {
@@ -273,7 +272,7 @@ func TestResolverFlags(t *testing.T) {
 		if err := fs.Parse(append([]string{"--resolvers", "127.0.0.1"}, args...)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Config(); cli.ExitCode(err) != 2 {
+		if _, err := r.Config(); ExitCode(err) != 2 {
 			t.Errorf("Config() with %q = %v, want a usage error", args, err)
 		}
 	}

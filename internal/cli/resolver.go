@@ -1,10 +1,9 @@
-package connflags
+package cli
 
 import (
 	"flag"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 )
 
@@ -22,7 +21,7 @@ type Resolver struct {
 // --resolver-qps, --zone-qps, --timeout, --retries and --concurrency to fs;
 // qpsHelp describes what --qps limits.
 func (r *Resolver) Register(fs *flag.FlagSet, qpsHelp string) {
-	fs.StringVar(&r.servers, "resolvers", cli.Env(cli.EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+cli.EnvResolvers+"; default: /etc/resolv.conf)")
+	fs.StringVar(&r.servers, "resolvers", Env(EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+EnvResolvers+"; default: /etc/resolv.conf)")
 	fs.Float64Var(&r.qps, "qps", 20000, "hard limit on "+qpsHelp+" DNS queries per second, retries and forward lookups included (0 = unlimited)")
 	fs.Float64Var(&r.serverQPS, "resolver-qps", 0, "hard limit on the queries per second sent to each resolver (0 = unlimited)")
 	fs.Float64Var(&r.zoneQPS, "zone-qps", 0, "hard limit on the queries per second for the addresses of one /16 reverse zone, so one network's name servers never see a burst (0 = unlimited)")
@@ -39,18 +38,18 @@ func (r *Resolver) Config() (resolve.Config, error) {
 	var err error
 	if r.servers != "" {
 		if servers, err = resolve.ParseServers(r.servers); err != nil {
-			return resolve.Config{}, cli.Usagef("--resolvers: %v", err)
+			return resolve.Config{}, Usagef("--resolvers: %v", err)
 		}
 	} else if servers, err = resolve.SystemServers("/etc/resolv.conf"); err != nil {
-		return resolve.Config{}, cli.Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
+		return resolve.Config{}, Usagef("no --resolvers given and /etc/resolv.conf is unusable: %v", err)
 	}
 	switch {
 	case r.qps < 0 || r.serverQPS < 0 || r.zoneQPS < 0:
-		return resolve.Config{}, cli.Usagef("--qps, --resolver-qps and --zone-qps must be 0 (unlimited) or more")
+		return resolve.Config{}, Usagef("--qps, --resolver-qps and --zone-qps must be 0 (unlimited) or more")
 	case r.timeout <= 0:
-		return resolve.Config{}, cli.Usagef("--timeout %s: must be positive", r.timeout)
+		return resolve.Config{}, Usagef("--timeout %s: must be positive", r.timeout)
 	case r.retries < 0 || r.concurrency < 0:
-		return resolve.Config{}, cli.Usagef("--retries and --concurrency must not be negative")
+		return resolve.Config{}, Usagef("--retries and --concurrency must not be negative")
 	}
 	retries := r.retries
 	if retries == 0 {

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+
+	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+)
+
+func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
+	var pf planFlags
+	var cf connFlags
+	pf.register(fs)
+	cf.register(fs, "NATS URL of the JetStream server (required)")
+	cf.registerQueue(fs)
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [flags]"); err != nil {
+		return err
+	}
+	if cf.nats.URL() == "" {
+		return cli.Usagef("--nats is required: publish sends units to an external JetStream server (use 'coordinator sweep' for one machine)")
+	}
+	conn, err := cf.conn()
+	if err != nil {
+		return err
+	}
+	pl, err := pf.plan(stderr)
+	if err != nil {
+		return err
+	}
+	return coordinator.Publish(ctx, conn, pl, stdout)
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+
+	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+	"github.com/ptrsweep/ptrsweep/internal/store"
+)
+
+func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	var ch cli.ClickHouse
+	ch.Register(fs)
+	var cfg coordinator.SearchConfig
+	fs.StringVar(&cfg.Suffix, "suffix", "", "domain suffix, matched on whole labels (required)")
+	fs.StringVar(&cfg.Scan, "scan", "", "only this scan (default: every scan)")
+	fs.StringVar(&cfg.Format, "format", coordinator.DefaultSearchFormat, "output: ips, table, csv or json")
+	fs.StringVar(&cfg.Group, "group", "", "group results: netblock (per-/24 counts and merged CIDRs)")
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator search --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]"); err != nil {
+		return err
+	}
+	if cfg.Suffix == "" {
+		return cli.Usagef("--suffix is required (e.g. --suffix security.ipip.net)")
+	}
+	if _, err := store.NormalizeSuffix(cfg.Suffix); err != nil {
+		return cli.Usagef("--suffix: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cli.UsageError{Err: err}
+	}
+	var err error
+	if cfg.ClickHouse, err = ch.DSN(); err != nil {
+		return err
+	}
+	return coordinator.Search(ctx, cfg, stdout)
+}

@@ -1,0 +1,60 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// DefaultExportFormat is the format of an export without --format.
+const DefaultExportFormat = "jsonl"
+
+// ValidateExportFormat checks an export format (jsonl or sonar); its error
+// names the flag and the choices.
+func ValidateExportFormat(format string) error {
+	switch format {
+	case "jsonl", "sonar":
+		return nil
+	}
+	return fmt.Errorf("--format %q: want jsonl or sonar", format)
+}
+
+// scanExporter streams every stored row of a scan.
+type scanExporter interface {
+	scanReader
+	Export(ctx context.Context, scan string, emit func(sweep.Row) error) error
+}
+
+// Export writes every stored row of a scan in jsonl or sonar format.
+// An empty format is DefaultExportFormat.
+func Export(ctx context.Context, clickhouse, scan, format string, out io.Writer) error {
+	if format == "" {
+		format = DefaultExportFormat
+	}
+	if err := ValidateExportFormat(format); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, clickhouse)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return export(ctx, st, scan, format, out)
+}
+
+// export checks that the scan exists, then writes its rows; format is valid.
+func export(ctx context.Context, st scanExporter, scan, format string, out io.Writer) error {
+	if _, err := st.Scan(ctx, scan); err != nil {
+		if errors.Is(err, store.ErrScanNotFound) {
+			return fmt.Errorf("scan %q not found in %s", scan, st.Database())
+		}
+		return err
+	}
+	return writeRows(out, format, func(emit func(sweep.Row) error) error {
+		return st.Export(ctx, scan, emit)
+	})
+}
