@@ -35,8 +35,8 @@ func TestUsageErrors(t *testing.T) {
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--exclude-file", "/nonexistent"}, "--exclude-file"},
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--units", "0", "--resolvers", "127.0.0.1"}, "--units"},
 		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--bogus"}, "bogus"},
-		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "stdin:1"},
-		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "stdin:2: 10.1.2.0/24 overlaps reserved"},
+		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:1"},
+		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:2: 10.1.2.0/24 overlaps reserved"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.stdin, tt.args...)

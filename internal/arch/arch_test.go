@@ -19,7 +19,7 @@ var owners = map[string][]string{
 	"github.com/nats-io/nats-server/v2":   {"internal/queue"},
 	"github.com/ClickHouse/clickhouse-go": {"internal/store"},
 	"github.com/schollz/progressbar":      {"internal/coordinator"},
-	"golang.org/x/term":                   {"cmd/coordinator"},
+	"golang.org/x/term":                   {"cmd/coordinator", "cmd/worker"},
 }
 
 // layer gives each package prefix its level; a package may import only
@@ -32,7 +32,7 @@ var layers = []struct {
 	{"internal/cidr", 1}, {"internal/testpki", 1},
 	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3}, {"internal/lab", 3},
-	{"internal/worker", 4}, {"internal/connflags", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
+	{"internal/worker", 4}, {"internal/bulk", 4}, {"internal/connflags", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
 	{"internal/coordinator", 5},
 	{"cmd/", 6},
 }

@@ -1,0 +1,22 @@
+package bulk
+
+import "errors"
+
+// Sentinel errors of Run. Errors that wrap them are the user's to fix: a
+// command exits with status 2 for them.
+var (
+	// ErrInput means the input cannot be opened, or a line of it is
+	// malformed or refused (reserved or excluded space). The error names
+	// the input and the line: "input:12: …" or "FILE:12: …".
+	ErrInput = errors.New("bad input")
+	// ErrConfig means a Config field is out of range or the output file
+	// cannot be created.
+	ErrConfig = errors.New("bad configuration")
+)
+
+// inputError is an error of the input: its text is err's, and it matches
+// both err's own sentinels and ErrInput.
+type inputError struct{ err error }
+
+func (e inputError) Error() string   { return e.err.Error() }
+func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
