@@ -2,7 +2,7 @@
 // PTR record of every address, and stores the rows in ClickHouse.
 //
 //	worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]
-//	worker resolve [--resolvers …] [--qps N] [--confirm] [--prune=false] < addresses
+//	worker resolve [--resolvers …] [--qps N] [--input F] [--output F] [--format jsonl|sonar|massdns] < addresses
 //
 // worker resolve is the resolution engine alone (internal/bulk): addresses,
 // CIDRs, ranges or in-addr.arpa names on stdin or --input, rows on stdout
