@@ -40,6 +40,11 @@ func TestUsageErrors(t *testing.T) {
 		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--bogus"}, "bogus"},
 		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:1"},
 		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:2: 10.1.2.0/24 overlaps reserved"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--units", "0"}, "--units 0"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--batch", "10"}, "--batch 10"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--format", "table"}, "--format \"table\""},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--input", "/nonexistent"}, "--input: open /nonexistent"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--output", "/nonexistent/x"}, "--output: open /nonexistent/x"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.stdin, tt.args...)

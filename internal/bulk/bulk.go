@@ -53,8 +53,11 @@ type Resolver interface {
 	Stats() resolve.Stats
 }
 
-// Config is one run of Run. Resolver and, for standard input and output,
-// Stdin and Stdout are required; zero values of the rest are the defaults.
+// Config is one run of Run. Errors name its fields by the flags of worker
+// resolve (Input --input, Output --output, Format --format, Batch --batch,
+// InFlight --units). Resolver, Batch, InFlight and, for standard
+// input and output, Stdin and Stdout are required; zero values of the rest
+// are the defaults.
 type Config struct {
 	Resolver Resolver
 	// Input is the file to read ("" or "-": Stdin). Gzip is recognised by
@@ -74,11 +77,11 @@ type Config struct {
 	Options sweep.Options
 	// Exclude is refused input: a line that overlaps it stops the run.
 	Exclude cidr.Set
-	// Batch is the number of addresses per ResolveAddrs call (at least
-	// MinBatch; 0: DefaultBatch).
+	// Batch is the number of addresses per ResolveAddrs call: at least
+	// MinBatch (DefaultBatch is a good choice).
 	Batch int
-	// InFlight is the number of batches resolved at once (0:
-	// DefaultInFlight).
+	// InFlight is the number of batches resolved at once: at least 1
+	// (DefaultInFlight is a good choice).
 	InFlight int
 	// Stderr receives the progress line and the summary (nil: neither).
 	Stderr io.Writer
@@ -95,19 +98,17 @@ type Config struct {
 // check fills in defaults and validates c.
 func (c *Config) check() error {
 	if c.Resolver == nil {
-		return fmt.Errorf("%w: no resolver", ErrConfig)
+		return configErrorf("no resolver")
 	}
 	c.Format = cmp.Or(c.Format, DefaultFormat)
 	c.Name = cmp.Or(c.Name, "worker resolve")
-	c.Batch = cmp.Or(c.Batch, DefaultBatch)
-	c.InFlight = cmp.Or(c.InFlight, DefaultInFlight)
 	switch {
 	case !slices.Contains(output.Streaming, c.Format):
-		return fmt.Errorf("%w: format %q: want %s", ErrConfig, c.Format, strings.Join(output.Streaming, ", "))
+		return configErrorf("--format %q: want %s", c.Format, strings.Join(output.Streaming, ", "))
 	case c.Batch < MinBatch:
-		return fmt.Errorf("%w: batch of %d addresses: want at least %d (a whole /24)", ErrConfig, c.Batch, MinBatch)
+		return configErrorf("--batch %d: want at least %d addresses (a whole /24)", c.Batch, MinBatch)
 	case c.InFlight < 1:
-		return fmt.Errorf("%w: %d batches in flight: want at least 1", ErrConfig, c.InFlight)
+		return configErrorf("--units %d: want at least 1 batch in flight", c.InFlight)
 	}
 	if c.Quiet || c.Stderr == nil {
 		c.Progress, c.Stderr = false, io.Discard
@@ -137,7 +138,7 @@ func Run(ctx context.Context, cfg Config) error {
 	w, err := output.NewWriter(out, cfg.Format)
 	if err != nil {
 		closeOut()
-		return fmt.Errorf("%w: %v", ErrConfig, err)
+		return configErrorf("--format: %w", err)
 	}
 	refused := cfg.Exclude
 	if !cfg.Options.AllowReserved {
@@ -189,13 +190,13 @@ func Run(ctx context.Context, cfg Config) error {
 func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
 	if path == "" || path == "-" {
 		if stdout == nil {
-			return nil, nil, fmt.Errorf("%w: no output", ErrConfig)
+			return nil, nil, configErrorf("no output")
 		}
 		return stdout, func() error { return nil }, nil
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: output: %v", ErrConfig, err)
+		return nil, nil, configErrorf("--output: %w", err)
 	}
 	return f, f.Close, nil
 }

@@ -2,6 +2,7 @@ package bulk
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -31,6 +32,8 @@ func run(t *testing.T, cfg Config, stdin string) (stdout, stderr string, err err
 	if cfg.Resolver == nil {
 		cfg.Resolver = &fakeResolver{}
 	}
+	cfg.Batch = cmp.Or(cfg.Batch, DefaultBatch)
+	cfg.InFlight = cmp.Or(cfg.InFlight, DefaultInFlight)
 	cfg.Stdin, cfg.Stdout, cfg.Stderr = strings.NewReader(stdin), &out, &errb
 	err = Run(context.Background(), cfg)
 	return out.String(), errb.String(), err
@@ -303,9 +306,9 @@ func TestRunConfigErrors(t *testing.T) {
 		kind error
 		want string
 	}{
-		{Config{Format: "csv"}, ErrConfig, `format "csv": want jsonl, sonar, massdns`},
+		{Config{Format: "csv"}, ErrConfig, `--format "csv": want jsonl, sonar, massdns`},
 		{Config{Batch: 100}, ErrConfig, "want at least 256"},
-		{Config{InFlight: -1}, ErrConfig, "want at least 1"},
+		{Config{InFlight: -1}, ErrConfig, "--units -1: want at least 1"},
 		{Config{Input: filepath.Join(dir, "missing")}, ErrInput, "no such file"},
 		{Config{Output: filepath.Join(dir, "no", "such", "dir")}, ErrConfig, "no such file"},
 	}
@@ -341,6 +344,7 @@ func TestRunFailures(t *testing.T) {
 		return ctx.Err()
 	}}
 	err = Run(ctx, Config{Resolver: res, Stdin: strings.NewReader(strings.Repeat("198.51.100.0/24\n", 100)), Stdout: io.Discard, Quiet: true,
+		Batch: DefaultBatch, InFlight: DefaultInFlight,
 		Options: sweep.Options{AllowReserved: true}})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("interrupted: Run = %v, want context.Canceled", err)

@@ -1,6 +1,9 @@
 package bulk
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors of Run. Errors that wrap them are the user's to fix: a
 // command exits with status 2 for them.
@@ -14,9 +17,15 @@ var (
 	ErrConfig = errors.New("bad configuration")
 )
 
-// inputError is an error of the input: its text is err's, and it matches
-// both err's own sentinels and ErrInput.
-type inputError struct{ err error }
+// userError is an error for the user to fix: its text is err's, and it
+// matches both err's own sentinels and kind (ErrInput or ErrConfig).
+type userError struct{ err, kind error }
 
-func (e inputError) Error() string   { return e.err.Error() }
-func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
+func (e userError) Error() string   { return e.err.Error() }
+func (e userError) Unwrap() []error { return []error{e.err, e.kind} }
+
+func inputError(err error) error { return userError{err, ErrInput} }
+
+func configErrorf(format string, args ...any) error {
+	return userError{fmt.Errorf(format, args...), ErrConfig}
+}

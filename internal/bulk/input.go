@@ -80,11 +80,11 @@ func openInput(path string, stdin io.Reader) (*input, error) {
 	if path != "" && path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, inputError{fmt.Errorf("input: %w", err)}
+			return nil, inputError(fmt.Errorf("--input: %w", err))
 		}
 		raw, in.name, in.closer = f, path, f
 	} else if raw == nil {
-		return nil, fmt.Errorf("%w: no input", ErrConfig)
+		return nil, configErrorf("no input")
 	}
 	if f, ok := raw.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
@@ -97,7 +97,7 @@ func openInput(path string, stdin io.Reader) (*input, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			in.Close()
-			return nil, inputError{fmt.Errorf("%s: starts like gzip but is not: %w", in.name, err)}
+			return nil, inputError(fmt.Errorf("%s: starts like gzip but is not: %w", in.name, err))
 		}
 		in.Reader = zr
 	}
@@ -135,12 +135,12 @@ func (f *feeder) read(lines *cidr.Lines, exclude, refused cidr.Set) error {
 		var err error
 		if ps, err = ParseItem(ps[:0], lines.Item()); err != nil {
 			f.flush()
-			return inputError{lines.Errorf(err)}
+			return inputError(lines.Errorf(err))
 		}
 		for _, p := range ps {
 			if refused.Overlaps(p) {
 				f.flush()
-				return inputError{lines.Errorf(refusal(p, exclude, refused))}
+				return inputError(lines.Errorf(refusal(p, exclude, refused)))
 			}
 		}
 		for _, p := range ps {

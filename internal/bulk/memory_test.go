@@ -61,7 +61,7 @@ func TestRunConstantMemory(t *testing.T) {
 		resolved += len(addrs)
 		return nil
 	}}
-	err := Run(context.Background(), Config{Resolver: res, Stdin: &lineSource{n: lines}, Stdout: io.Discard, InFlight: 1, Quiet: true})
+	err := Run(context.Background(), Config{Resolver: res, Stdin: &lineSource{n: lines}, Stdout: io.Discard, Batch: DefaultBatch, InFlight: 1, Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
