@@ -2,10 +2,11 @@
 // PTR record of every address, and stores the rows in ClickHouse.
 //
 //	worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]
-//	worker resolve [--resolvers …] [--qps N] [--confirm] [--prune=false] < addresses
+//	worker resolve [--resolvers …] [--qps N] [--input F] [--output F] [--format jsonl|sonar|massdns] < addresses
 //
-// worker resolve is the resolution engine alone: addresses or CIDRs on
-// stdin, JSONL rows on stdout.
+// worker resolve is the resolution engine alone (internal/bulk): addresses,
+// CIDRs, ranges or in-addr.arpa names on stdin or --input, rows on stdout
+// or --output.
 //
 // SIGINT or SIGTERM stops fetching, lets in-flight units finish (or naks
 // them after --grace), stores and acks what was resolved, and exits 0.

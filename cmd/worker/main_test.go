@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,8 +38,13 @@ func TestUsageErrors(t *testing.T) {
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--exclude-file", "/nonexistent"}, "--exclude-file"},
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--units", "0", "--resolvers", "127.0.0.1"}, "--units"},
 		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--bogus"}, "bogus"},
-		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "stdin:1"},
-		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "stdin:2: 10.1.2.0/24 overlaps reserved"},
+		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:1"},
+		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:2: 10.1.2.0/24 overlaps reserved"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--units", "0"}, "--units 0"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--batch", "10"}, "--batch 10"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--format", "table"}, "--format \"table\""},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--input", "/nonexistent"}, "--input: open /nonexistent"},
+		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--output", "/nonexistent/x"}, "--output: open /nonexistent/x"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.stdin, tt.args...)
@@ -103,6 +111,93 @@ func TestResolveCommand(t *testing.T) {
 	if !strings.Contains(stderr, "worker resolve: 1089 addresses") {
 		t.Errorf("summary line: %q", stderr)
 	}
+}
+
+// TestResolveCommandForms runs a gzip list of every input form, with
+// duplicates and out of order, to a massdns file, and checks the lines
+// against the lab's truth: every answer of every address, none lost.
+func TestResolveCommandForms(t *testing.T) {
+	l, addr := startLab(t)
+	dir := t.TempDir()
+	list := "# from a firewall log\n198.18.3.7\n7.3.18.198.in-addr.arpa.\n198.18.0.0/25\n198.18.10.1-198.18.10.9\n" +
+		"0.18.198.IN-ADDR.ARPA\n198.18.3.7\n"
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(list))
+	zw.Close()
+	in, out := filepath.Join(dir, "list.gz"), filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(in, zb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd("", "resolve", "--resolvers", addr, "--allow-reserved", "--qps", "0",
+		"--input", in, "--output", out, "--format", "massdns", "--batch", "256", "--units", "2")
+	if code != 0 || stdout != "" {
+		t.Fatalf("worker resolve: exit %d, stdout %q: %s", code, stdout, stderr)
+	}
+	want := map[string]bool{}
+	for _, p := range []string{"198.18.3.7/32", "198.18.0.0/24", "198.18.10.0/28"} {
+		pp := netip.MustParsePrefix(p)
+		for a := pp.Addr(); pp.Contains(a); a = a.Next() {
+			if p == "198.18.10.0/28" && (a.As4()[3] < 1 || a.As4()[3] > 9) {
+				continue
+			}
+			for _, r := range sweep.Rows(nil, sweep.Unit{}, l.Expect(a).Result(a)) {
+				if r.Status == sweep.StatusOK {
+					want[sweep.ReverseName(a)+" PTR "+strings.TrimSuffix(r.PTR, ".")+"."] = true // the root stays "."
+				}
+			}
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, ln := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		got[ln]++
+	}
+	for k := range want {
+		if got[k] == 0 {
+			t.Errorf("missing line %q", k)
+		}
+	}
+	for k, n := range got {
+		if !want[k] {
+			t.Errorf("extra line %q", k)
+		}
+		// 198.18.3.7 is given three times, 198.18.0.0/25 twice.
+		if n > 3 {
+			t.Errorf("line %q written %d times", k, n)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the lab gave no PTR for these addresses")
+	}
+}
+
+// TestResolveCommandBadLine checks that a bad line stops worker resolve with
+// exit 2 naming the line, after the rows of the lines before it.
+func TestResolveCommandBadLine(t *testing.T) {
+	l, addr := startLab(t)
+	code, out, stderr := runCmd("198.18.0.0/24\n198.18.3.7\n198.18.3.300\n198.18.4.0/24\n", "resolve", "--resolvers", addr, "--allow-reserved", "--qps", "0", "--quiet")
+	if code != 2 || !strings.HasPrefix(stderr, "worker resolve: input:3: \"198.18.3.300\" is not an IPv4 address") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 2 and one line naming input:3", code, stderr)
+	}
+	want := 0
+	for _, a := range append(addrs(netip.MustParsePrefix("198.18.0.0/24")), netip.MustParseAddr("198.18.3.7")) {
+		want += len(sweep.Rows(nil, sweep.Unit{}, l.Expect(a).Result(a)))
+	}
+	if got := strings.Count(out, "\n"); got != want || strings.Contains(out, `"198.18.4.`) {
+		t.Errorf("%d rows written, want the %d rows of the two lines before the bad one", got, want)
+	}
+}
+
+func addrs(p netip.Prefix) []netip.Addr {
+	var out []netip.Addr
+	for a := p.Addr(); p.Contains(a); a = a.Next() {
+		out = append(out, a)
+	}
+	return out
 }
 
 func key(fields ...string) string { return strings.Join(fields, " ") }

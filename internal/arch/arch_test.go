@@ -25,7 +25,7 @@ var owners = map[string][]string{
 	"github.com/nats-io/nats-server/v2":   {"internal/queue"},
 	"github.com/ClickHouse/clickhouse-go": {"internal/store"},
 	"github.com/schollz/progressbar":      {"internal/coordinator"},
-	"golang.org/x/term":                   {"cmd/coordinator"},
+	"golang.org/x/term":                   {"cmd/coordinator", "cmd/worker"},
 }
 
 // layer gives each package prefix its level; a package may import only
@@ -39,7 +39,7 @@ var layers = []struct {
 	{"internal/plan", 2}, {"internal/output", 2}, {"schema", 2},
 	{"internal/query", 2}, {"internal/hilbert", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
-	{"internal/worker", 4}, {"internal/cli", 4},
+	{"internal/worker", 4}, {"internal/bulk", 4}, {"internal/cli", 4},
 	{"internal/coordinator", 5},
 	// The harness (never imported by product code, see harnessUsers).
 	{"internal/testenv/testpki", 1},

@@ -17,6 +17,8 @@ var (
 	ErrHostBits = errors.New("host bits set")
 	// ErrPrefixLength means a CIDR's prefix length is outside 0..32.
 	ErrPrefixLength = errors.New("prefix length out of range")
+	// ErrRangeOrder means an address range ends before it starts.
+	ErrRangeOrder = errors.New("range ends before it starts")
 )
 
 // parseError is an error whose text is a complete, user-facing sentence and

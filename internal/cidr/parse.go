@@ -1,12 +1,11 @@
-// Package cidr is IPv4 prefix arithmetic on net/netip: parsing CIDR lists and
-// files strictly, the IANA special-purpose registry, normalized address sets
+// Package cidr is IPv4 prefix arithmetic on net/netip: parsing CIDR lists,
+// files and address ranges strictly (files as a stream of lines), the IANA special-purpose registry, normalized address sets
 // with subtraction, minimal CIDR covers, and splitting prefixes into blocks.
 // It uses only the standard library. Every function is safe for concurrent
 // use; Set values are immutable.
 package cidr
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/netip"
@@ -43,36 +42,19 @@ func ParseList(s string) ([]netip.Prefix, error) {
 }
 
 // ParseFile parses a list of IPv4 CIDRs or bare addresses with one per line,
-// such as a blocklist. A '#' starts a comment that runs to the end of the
-// line; blank lines are skipped, and a UTF-8 byte order mark at the start is
-// ignored. Errors are prefixed with "name:line: ".
+// such as a blocklist, with the comment and blank-line rules of Lines.
+// Errors are prefixed with "name:line: ".
 func ParseFile(r io.Reader, name string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := sc.Text()
-		if line == 1 {
-			text = strings.TrimPrefix(text, "\uFEFF")
-		}
-		if i := strings.IndexByte(text, '#'); i >= 0 {
-			text = text[:i]
-		}
-		text = strings.TrimSpace(text)
-		if text == "" {
-			continue
-		}
-		p, err := ParsePrefix(text)
+	lines := NewLines(r, name)
+	for lines.Next() {
+		p, err := ParsePrefix(lines.Item())
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			return nil, lines.Errorf(err)
 		}
 		out = append(out, p)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: read: %w", name, line+1, err)
-	}
-	return out, nil
+	return out, lines.Err()
 }
 
 // ParsePrefix parses one IPv4 CIDR ("198.51.100.0/24") or bare address

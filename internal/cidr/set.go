@@ -129,6 +129,23 @@ func (s Set) Contains(a netip.Addr) bool {
 	return i < len(s.r) && s.r[i].lo <= u && u <= s.r[i].hi
 }
 
+// Overlaps reports whether any address of p is in s. It is false for a
+// prefix that is not IPv4.
+func (s Set) Overlaps(p netip.Prefix) bool {
+	if !p.IsValid() || !p.Addr().Is4() {
+		return false
+	}
+	ps := prefixSpan(p)
+	// The first span that does not end before p starts.
+	i, _ := slices.BinarySearchFunc(s.r, ps.lo, func(sp span, u uint32) int {
+		if sp.hi < u {
+			return -1
+		}
+		return 1
+	})
+	return i < len(s.r) && s.r[i].lo <= ps.hi
+}
+
 // Size returns the number of addresses in s, up to 2^32.
 func (s Set) Size() uint64 {
 	var n uint64

@@ -1,7 +1,7 @@
 // Package output writes stored rows in ptrsweep's output formats: JSON lines,
-// Project Sonar rDNS lines, CSV, an aligned table and a bare address list.
-// Writers buffer (the table also aligns its columns): call Flush once when
-// done. None is safe for concurrent use.
+// Project Sonar rDNS lines, massdns's plain-text answers, CSV, an aligned
+// table and a bare address list. Writers buffer (the table also aligns its
+// columns): call Flush once when done. None is safe for concurrent use.
 package output
 
 import (
@@ -42,8 +42,14 @@ func ToJSON(r sweep.Row) JSONRow {
 		ResolvedAt: r.ResolvedAt.UTC().Format(time.RFC3339), FCrDNS: r.FCrDNS.String()}
 }
 
-// NewWriter returns the writer for a format: jsonl (or json), sonar, csv,
-// table or ips. Unknown formats are an error naming the choices.
+// Streaming lists the formats whose writers write each row as it comes, in
+// any order and in constant memory (table aligns the whole output, ips
+// needs rows sorted by address): the formats of worker resolve.
+var Streaming = []string{"jsonl", "sonar", "massdns"}
+
+// NewWriter returns the writer for a format: jsonl (or json), sonar,
+// massdns, csv, table or ips. Unknown formats are an error naming the
+// choices.
 func NewWriter(w io.Writer, format string) (RowWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
@@ -58,8 +64,10 @@ func NewWriter(w io.Writer, format string) (RowWriter, error) {
 		return &tableWriter{bw: bw, tw: tabwriter.NewWriter(bw, 0, 8, 2, ' ', 0)}, nil
 	case "ips":
 		return &ipsWriter{bw: bw}, nil
+	case "massdns":
+		return &massdnsWriter{bw: bw}, nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want jsonl, sonar, csv, table or ips)", format)
+	return nil, fmt.Errorf("unknown format %q (want jsonl, sonar, massdns, csv, table or ips)", format)
 }
 
 type jsonWriter struct {
@@ -94,6 +102,31 @@ func (s *sonarWriter) Write(r sweep.Row) error {
 	return s.enc.Encode(sonarRow{Timestamp: strconv.FormatInt(r.ResolvedAt.Unix(), 10), Name: r.IP.String(), Type: "ptr", Value: r.PTR})
 }
 func (s *sonarWriter) Flush() error { return s.bw.Flush() }
+
+// massdnsWriter writes what massdns -o Snr writes for PTR answers: one line
+// per PTR, "7.100.51.198.in-addr.arpa. PTR name.", names in presentation
+// form with their trailing dot. Like massdns, it writes answers only: rows
+// of nodata, servfail, refused or timeout give no line.
+type massdnsWriter struct {
+	bw  *bufio.Writer
+	buf []byte
+}
+
+func (m *massdnsWriter) Write(r sweep.Row) error {
+	if r.Status != sweep.StatusOK {
+		return nil
+	}
+	b := sweep.AppendReverseName(m.buf[:0], r.IP)
+	b = append(b, " PTR "...)
+	b = append(b, r.PTR...)
+	if r.PTR != "." {
+		b = append(b, '.')
+	}
+	m.buf = append(b, '\n')
+	_, err := m.bw.Write(m.buf)
+	return err
+}
+func (m *massdnsWriter) Flush() error { return m.bw.Flush() }
 
 type csvWriter struct {
 	bw     *bufio.Writer

@@ -30,6 +30,7 @@ func TestWriters(t *testing.T) {
 198.51.100.9,,servfail,0,,s1,2026-11-22T01:02:03Z
 `},
 		{"ips", "198.51.100.7\n198.51.100.9\n"},
+		{"massdns", "7.100.51.198.in-addr.arpa. PTR scan-30.security.ipip.net.\n7.100.51.198.in-addr.arpa. PTR b\\ c.example.\n"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
@@ -47,6 +48,11 @@ func TestWriters(t *testing.T) {
 		}
 		if got := buf.String(); got != tt.want {
 			t.Errorf("format %s:\ngot  %s\nwant %s", tt.format, got, tt.want)
+		}
+	}
+	for _, f := range Streaming {
+		if _, err := NewWriter(&bytes.Buffer{}, f); err != nil {
+			t.Errorf("streaming format %s: %v", f, err)
 		}
 	}
 	if _, err := NewWriter(&bytes.Buffer{}, "xml"); err == nil {

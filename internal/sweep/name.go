@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -86,8 +87,62 @@ func ReverseLabels(name string) string {
 // ReverseName returns the in-addr.arpa name of an IPv4 address, with the
 // trailing dot: 198.51.100.7 gives "7.100.51.198.in-addr.arpa.".
 func ReverseName(ip netip.Addr) string {
+	var b [32]byte
+	return string(AppendReverseName(b[:0], ip))
+}
+
+// AppendReverseName appends ReverseName(ip) to b.
+func AppendReverseName(b []byte, ip netip.Addr) []byte {
 	a := ip.As4()
-	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", a[3], a[2], a[1], a[0])
+	for i := 3; i >= 0; i-- {
+		b = strconv.AppendUint(b, uint64(a[i]), 10)
+		b = append(b, '.')
+	}
+	return append(b, "in-addr.arpa."...)
+}
+
+// ParseReverseName parses an in-addr.arpa name, with or without its
+// trailing dot, in any case: "7.100.51.198.in-addr.arpa" gives the address
+// 198.51.100.7 as a /32. A name with fewer labels names a reverse zone:
+// "100.51.198.in-addr.arpa." gives 198.51.100.0/24, "51.198.in-addr.arpa"
+// 198.51.0.0/16, "198.in-addr.arpa" 198.0.0.0/8. Each label is a decimal
+// octet without leading zeros. Anything else (ip6.arpa, RFC 2317
+// classless names such as "0/25.100.51.198.in-addr.arpa", more than four
+// octets) is an error naming the name and wrapping ErrReverseName.
+func ParseReverseName(name string) (netip.Prefix, error) {
+	const suffix = ".in-addr.arpa"
+	n := strings.TrimSuffix(name, ".")
+	if len(n) <= len(suffix) || !strings.EqualFold(n[len(n)-len(suffix):], suffix) {
+		return netip.Prefix{}, fmt.Errorf("%q is not an in-addr.arpa name with 1 to 4 octets (want d.c.b.a.in-addr.arpa): %w", name, ErrReverseName)
+	}
+	labels := strings.Split(n[:len(n)-len(suffix)], ".")
+	if len(labels) > 4 {
+		return netip.Prefix{}, fmt.Errorf("%q has %d octets; an IPv4 reverse name has at most 4: %w", name, len(labels), ErrReverseName)
+	}
+	var a [4]byte
+	for i, l := range labels {
+		v, ok := parseOctet(l)
+		if !ok {
+			return netip.Prefix{}, fmt.Errorf("%q: label %q is not an octet 0-255 without leading zeros (RFC 2317 classless names are zones, not addresses): %w", name, l, ErrReverseName)
+		}
+		a[len(labels)-1-i] = v
+	}
+	return netip.PrefixFrom(netip.AddrFrom4(a), 8*len(labels)), nil
+}
+
+// parseOctet parses a decimal 0-255 without a leading zero ("0" itself is fine).
+func parseOctet(s string) (byte, bool) {
+	if s == "" || len(s) > 3 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	v := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, false
+		}
+		v = v*10 + int(s[i]-'0')
+	}
+	return byte(v), v <= 255
 }
 
 // ReverseZone returns the in-addr.arpa name of the zone that holds a prefix

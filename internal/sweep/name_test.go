@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -158,6 +160,9 @@ func FuzzReverseName(f *testing.F) {
 		if err != nil || back != ip {
 			t.Errorf("ReverseName(%s) = %q parses back to %v, %v", ip, ReverseName(ip), back, err)
 		}
+		if p, err := ParseReverseName(ReverseName(ip)); err != nil || p != netip.PrefixFrom(ip, 32) {
+			t.Errorf("ParseReverseName(%q) = %v, %v, want %s/32", ReverseName(ip), p, err, ip)
+		}
 	})
 }
 
@@ -179,4 +184,60 @@ func escapedDots(l string) int {
 		}
 	}
 	return n
+}
+
+func TestParseReverseName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"7.100.51.198.in-addr.arpa", "198.51.100.7/32"},
+		{"7.100.51.198.in-addr.arpa.", "198.51.100.7/32"},
+		{"7.100.51.198.IN-ADDR.ARPA.", "198.51.100.7/32"},
+		{"0.0.0.0.in-addr.arpa", "0.0.0.0/32"},
+		{"255.255.255.255.In-Addr.Arpa", "255.255.255.255/32"},
+		{"100.51.198.in-addr.arpa", "198.51.100.0/24"},
+		{"51.198.in-addr.arpa.", "198.51.0.0/16"},
+		{"198.in-addr.arpa", "198.0.0.0/8"},
+	}
+	for _, tt := range tests {
+		got, err := ParseReverseName(tt.in)
+		if err != nil || got != netip.MustParsePrefix(tt.want) {
+			t.Errorf("ParseReverseName(%q) = %v, %v, want %s", tt.in, got, err, tt.want)
+		}
+	}
+	bad := []string{"", ".", "in-addr.arpa", "in-addr.arpa.", ".in-addr.arpa", "1.2.3.4.5.in-addr.arpa", "256.1.2.3.in-addr.arpa",
+		"07.1.2.3.in-addr.arpa", "0/25.100.51.198.in-addr.arpa", "1..2.3.in-addr.arpa", "x.in-addr.arpa",
+		"7.100.51.198.in-addr.arpa..", "1.0.0.0.ip6.arpa", "example.com", "-1.2.3.4.in-addr.arpa"}
+	for _, in := range bad {
+		if got, err := ParseReverseName(in); err == nil || !errors.Is(err, ErrReverseName) || !strings.Contains(err.Error(), fmt.Sprintf("%q", in)) {
+			t.Errorf("ParseReverseName(%q) = %v, %v; want an error naming it and wrapping ErrReverseName", in, got, err)
+		}
+	}
+}
+
+// FuzzParseReverseName checks that whatever parses is a canonical IPv4
+// prefix of 8, 16, 24 or 32 bits whose octets spell the name back.
+func FuzzParseReverseName(f *testing.F) {
+	for _, s := range []string{"7.100.51.198.in-addr.arpa.", "100.51.198.IN-ADDR.arpa", "1.2.3.4.5.in-addr.arpa", "0/25.1.2.3.in-addr.arpa", "in-addr.arpa", "01.2.in-addr.arpa"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		p, err := ParseReverseName(name)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !errors.Is(err, ErrReverseName) {
+				t.Fatalf("ParseReverseName(%q) error %q", name, err)
+			}
+			return
+		}
+		if !p.Addr().Is4() || p != p.Masked() || p.Bits()%8 != 0 || p.Bits() == 0 {
+			t.Fatalf("ParseReverseName(%q) = %v: not a canonical /8, /16, /24 or /32", name, p)
+		}
+		a := p.Addr().As4()
+		var labels []string
+		for i := p.Bits()/8 - 1; i >= 0; i-- {
+			labels = append(labels, fmt.Sprint(a[i]))
+		}
+		want := strings.Join(labels, ".") + ".in-addr.arpa"
+		if got := strings.ToLower(strings.TrimSuffix(name, ".")); got != want {
+			t.Fatalf("ParseReverseName(%q) = %v, which spells %q", name, p, want)
+		}
+	})
 }
