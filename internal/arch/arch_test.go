@@ -12,14 +12,15 @@ const mod = "github.com/ptrsweep/ptrsweep/"
 // (non-test code). The lab and the chaos harness are test infrastructure
 // that speaks DNS itself.
 var owners = map[string][]string{
-	"github.com/miekg/dns":                {"internal/resolve", "internal/lab", "internal/chaos"},
-	"golang.org/x/time/rate":              {"internal/resolve"},
-	"golang.org/x/net":                    {"internal/resolve"},
-	"github.com/nats-io/nats.go":          {"internal/queue"},
-	"github.com/nats-io/nats-server/v2":   {"internal/queue"},
-	"github.com/ClickHouse/clickhouse-go": {"internal/store"},
-	"github.com/schollz/progressbar":      {"internal/coordinator"},
-	"golang.org/x/term":                   {"cmd/coordinator"},
+	"github.com/miekg/dns":                 {"internal/resolve", "internal/lab", "internal/chaos"},
+	"golang.org/x/time/rate":               {"internal/resolve"},
+	"golang.org/x/net":                     {"internal/resolve"},
+	"github.com/nats-io/nats.go":           {"internal/queue"},
+	"github.com/nats-io/nats-server/v2":    {"internal/queue"},
+	"github.com/ClickHouse/clickhouse-go":  {"internal/store"},
+	"github.com/schollz/progressbar":       {"internal/coordinator"},
+	"golang.org/x/term":                    {"cmd/coordinator"},
+	"github.com/oschwald/maxminddb-golang": {"internal/enrich"},
 }
 
 // layer gives each package prefix its level; a package may import only
@@ -30,6 +31,7 @@ var layers = []struct {
 }{
 	{"internal/sweep", 0},
 	{"internal/cidr", 1}, {"internal/testpki", 1},
+	{"internal/enrich", 2}, {"internal/fleet", 2},
 	{"internal/plan", 2}, {"internal/output", 2}, {"internal/cli", 2}, {"schema", 2},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3}, {"internal/lab", 3},
 	{"internal/worker", 4}, {"internal/connflags", 4}, {"internal/bench", 4}, {"internal/chaos", 4},
@@ -66,6 +68,15 @@ func TestImports(t *testing.T) {
 			for _, imp := range f[1:] {
 				if strings.Contains(imp, ".") {
 					t.Errorf("internal/sweep imports %s; it must use the standard library only", imp)
+				}
+			}
+		}
+		if pkg == "internal/enrich" || pkg == "internal/fleet" {
+			// pure: the standard library, sweep, cidr and the MaxMind DB reader
+			for _, imp := range f[1:] {
+				if strings.Contains(imp, ".") && imp != mod+"internal/sweep" && imp != mod+"internal/cidr" &&
+					!strings.HasPrefix(imp, "github.com/oschwald/maxminddb-golang/") {
+					t.Errorf("%s imports %s; it must use only the standard library, internal/sweep, internal/cidr and the MaxMind DB reader", pkg, imp)
 				}
 			}
 		}
