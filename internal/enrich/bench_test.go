@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 )
 
 // benchDump returns a location dump to parse: the file named by
@@ -29,7 +31,7 @@ func benchDump(b *testing.B) string {
 	// 1.3M networks: each /20 of 1.0.0.0-20.255.255.255 with two nested /24s
 	n := 0
 	for u := uint32(0x01000000); n < 1_300_000; u += 1 << 12 {
-		for _, p := range []string{fmt.Sprintf("%v/20", uintAddr(u)), fmt.Sprintf("%v/24", uintAddr(u+256)), fmt.Sprintf("%v/24", uintAddr(u+1024))} {
+		for _, p := range []string{fmt.Sprintf("%v/20", cidr.Uint32ToAddr(u)), fmt.Sprintf("%v/24", cidr.Uint32ToAddr(u+256)), fmt.Sprintf("%v/24", cidr.Uint32ToAddr(u+1024))} {
 			fmt.Fprintf(w, "net:                     %s\ncountry:                 JP\naut-num:                 %d\n\n", p, 1+n%100_000)
 			n++
 		}
@@ -73,7 +75,7 @@ func BenchmarkLookup(b *testing.B) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		tab.Lookup(uintAddr(addrs[i%len(addrs)]))
+		tab.Lookup(cidr.Uint32ToAddr(addrs[i%len(addrs)]))
 		i++
 	}
 }

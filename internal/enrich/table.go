@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 )
 
 // Info is what a table says about an address.
@@ -60,7 +62,7 @@ func (t *Table) Lookup(a netip.Addr) (Info, bool) {
 	if !a.Is4() {
 		return Info{}, false
 	}
-	u := addrUint(a)
+	u := cidr.AddrToUint32(a)
 	// the first entry whose last address is >= u
 	i := sort.Search(len(t.entries), func(i int) bool { return t.entries[i].last >= u })
 	if i == len(t.entries) || t.entries[i].first > u {
@@ -72,7 +74,7 @@ func (t *Table) Lookup(a netip.Addr) (Info, bool) {
 // At returns the i-th range in address order, 0 <= i < Len().
 func (t *Table) At(i int) Range {
 	e := t.entries[i]
-	return Range{First: uintAddr(e.first), Last: uintAddr(e.last), Info: t.info(e)}
+	return Range{First: cidr.Uint32ToAddr(e.first), Last: cidr.Uint32ToAddr(e.last), Info: t.info(e)}
 }
 
 // All yields every range in address order.
@@ -93,7 +95,7 @@ func (t *Table) ASName(asn uint32) string { return t.names[asn] }
 func (t *Table) ASNames() int { return len(t.names) }
 
 func (t *Table) info(e entry) Info {
-	in := Info{Net: netip.PrefixFrom(uintAddr(e.net), int(e.bits)), ASN: e.asn}
+	in := Info{Net: netip.PrefixFrom(cidr.Uint32ToAddr(e.net), int(e.bits)), ASN: e.asn}
 	if e.asn != 0 {
 		in.ASName = t.names[e.asn]
 	}
@@ -152,7 +154,7 @@ func (b *Builder) Add(p netip.Prefix, asn uint32, country string, line int) erro
 	if len(b.files) == 0 {
 		b.source("")
 	}
-	b.nets = append(b.nets, network{start: addrUint(p.Addr()), bits: uint8(p.Bits()), cc: cc, asn: asn, src: b.file, line: uint32(line)})
+	b.nets = append(b.nets, network{start: cidr.AddrToUint32(p.Addr()), bits: uint8(p.Bits()), cc: cc, asn: asn, src: b.file, line: uint32(line)})
 	return nil
 }
 
@@ -193,7 +195,7 @@ func (b *Builder) Table() (*Table, error) {
 			p := nets[k-1]
 			if p.asn != n.asn || p.cc != n.cc {
 				return nil, parseErr(b.files[n.src], int(n.line), "prefix %s given again with AS%d %q, first at %s:%d with AS%d %q: keep one",
-					netip.PrefixFrom(uintAddr(n.start), int(n.bits)), n.asn, cc(n.cc), b.files[p.src], p.line, p.asn, cc(p.cc))
+					netip.PrefixFrom(cidr.Uint32ToAddr(n.start), int(n.bits)), n.asn, cc(n.cc), b.files[p.src], p.line, p.asn, cc(p.cc))
 			}
 			continue
 		}
@@ -260,7 +262,7 @@ func (a *RangeAppender) Append(r Range) error {
 	if !f.Is4() || !l.Is4() || !r.Net.IsValid() || !r.Net.Addr().Is4() {
 		return fmt.Errorf("%w: range %v-%v (network %v) is not IPv4", ErrFormat, r.First, r.Last, r.Net)
 	}
-	first, last := addrUint(f), addrUint(l)
+	first, last := cidr.AddrToUint32(f), cidr.AddrToUint32(l)
 	if first > last || uint64(first) < a.last {
 		return fmt.Errorf("%w: range %v-%v is empty or does not follow the previous range: ranges must be sorted and must not overlap", ErrFormat, f, l)
 	}
@@ -272,7 +274,7 @@ func (a *RangeAppender) Append(r Range) error {
 		return err
 	}
 	n := r.Net.Masked()
-	a.t.entries = append(a.t.entries, entry{first: first, last: last, net: addrUint(n.Addr()), bits: uint8(n.Bits()), asn: r.ASN, cc: c})
+	a.t.entries = append(a.t.entries, entry{first: first, last: last, net: cidr.AddrToUint32(n.Addr()), bits: uint8(n.Bits()), asn: r.ASN, cc: c})
 	if r.ASName != "" && r.ASN != 0 {
 		if _, ok := a.t.names[r.ASN]; !ok {
 			a.t.names[r.ASN] = r.ASName
@@ -395,21 +397,3 @@ func upper(b byte) byte {
 	}
 	return b
 }
-
-// addrUint returns an IPv4 address as a big-endian integer.
-func addrUint(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
-// uintAddr is the inverse of addrUint.
-func uintAddr(u uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
-}
-
-// AddrUint32 returns an IPv4 address as a big-endian integer, the way
-// ClickHouse stores it in a UInt32 (IPv4StringToNum). a must be IPv4.
-func AddrUint32(a netip.Addr) uint32 { return addrUint(a.Unmap()) }
-
-// Uint32Addr is the inverse of AddrUint32.
-func Uint32Addr(u uint32) netip.Addr { return uintAddr(u) }

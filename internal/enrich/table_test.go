@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 )
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
@@ -18,7 +20,7 @@ func checkTable(t testing.TB, tab *Table) {
 	var prevLast uint64
 	for i := range tab.Len() {
 		r := tab.At(i)
-		f, l := addrUint(r.First), addrUint(r.Last)
+		f, l := cidr.AddrToUint32(r.First), cidr.AddrToUint32(r.Last)
 		if f > l || (i > 0 && uint64(f) <= prevLast) {
 			t.Fatalf("range %d %v-%v is empty or overlaps the previous one", i, r.First, r.Last)
 		}
@@ -113,7 +115,7 @@ func TestBuilderRandom(t *testing.T) {
 		var b Builder
 		for range 1 + rng.IntN(40) {
 			bits := 8 + rng.IntN(25)
-			a := uintAddr(rng.Uint32() & 0x0F0F00FF) // cluster the networks so they nest
+			a := cidr.Uint32ToAddr(rng.Uint32() & 0x0F0F00FF) // cluster the networks so they nest
 			p, _ := a.Prefix(bits)
 			if seen[p] {
 				continue
@@ -139,7 +141,7 @@ func TestBuilderRandom(t *testing.T) {
 		}
 		for _, n := range nets {
 			first := n.p.Addr()
-			last := uintAddr(addrUint(first) | uint32(uint64(1)<<(32-n.p.Bits())-1))
+			last := cidr.Uint32ToAddr(cidr.AddrToUint32(first) | uint32(uint64(1)<<(32-n.p.Bits())-1))
 			probe(first)
 			probe(last)
 			if first.Prev().IsValid() {
@@ -150,7 +152,7 @@ func TestBuilderRandom(t *testing.T) {
 			}
 		}
 		for range 200 {
-			probe(uintAddr(rng.Uint32() & 0x0F0F00FF))
+			probe(cidr.Uint32ToAddr(rng.Uint32() & 0x0F0F00FF))
 		}
 	}
 }
@@ -310,7 +312,7 @@ func TestRangePrefixes(t *testing.T) {
 		{"255.255.255.255", "255.255.255.255", "[255.255.255.255/32]"},
 	} {
 		var got []netip.Prefix
-		for p := range rangePrefixes(addrUint(mustAddr(tc.lo)), addrUint(mustAddr(tc.hi))) {
+		for p := range rangePrefixes(cidr.AddrToUint32(mustAddr(tc.lo)), cidr.AddrToUint32(mustAddr(tc.hi))) {
 			got = append(got, p)
 		}
 		if s := fmt.Sprint(got); s != tc.want {

@@ -223,7 +223,7 @@ func ReadIPtoASN(r io.Reader, name string, b *Builder) (Stats, error) {
 			st.SkippedIPv6++
 			return nil
 		}
-		lo, hi := addrUint(first), addrUint(last)
+		lo, hi := cidr.AddrToUint32(first), cidr.AddrToUint32(last)
 		if lo > hi {
 			return parseErr(name, n, "range %s-%s ends before it starts", first, last)
 		}
@@ -274,7 +274,7 @@ func rangePrefixes(lo, hi uint32) func(func(netip.Prefix) bool) {
 				}
 				bits--
 			}
-			if !yield(netip.PrefixFrom(uintAddr(uint32(cur)), bits)) {
+			if !yield(netip.PrefixFrom(cidr.Uint32ToAddr(uint32(cur)), bits)) {
 				return
 			}
 			cur += uint64(1) << (32 - bits)
@@ -314,6 +314,7 @@ func ReadLocationDump(r io.Reader, name string, b *Builder) (Stats, error) {
 		hasCC   bool
 	}
 	var blk block
+	countries := make(map[string]string)
 	finish := func() error {
 		switch blk.kind {
 		case "net":
@@ -351,7 +352,8 @@ func ReadLocationDump(r io.Reader, name string, b *Builder) (Stats, error) {
 		if !ok || len(k) == 0 || bytes.ContainsAny(k, " \t") {
 			return parseErr(name, n, "want \"key: value\", got %q", truncate(l))
 		}
-		key, val := string(k), bytes.TrimSpace(v)
+		val := bytes.TrimSpace(v)
+		key := internKey(k)
 		switch {
 		case blk.kind == "" && key == "net":
 			blk = block{kind: "net", start: n}
@@ -383,7 +385,7 @@ func ReadLocationDump(r io.Reader, name string, b *Builder) (Stats, error) {
 					return parseErr(name, n, "%v", err)
 				}
 			}
-			blk.country, blk.hasCC = string(val), true
+			blk.country, blk.hasCC = intern(countries, val), true
 		case blk.kind == "net" && key == "aut-num":
 			if blk.hasASN {
 				return parseErr(name, n, "second \"aut-num:\" in the block of line %d", blk.start)
@@ -410,6 +412,39 @@ func ReadLocationDump(r io.Reader, name string, b *Builder) (Stats, error) {
 		return st, err
 	}
 	return st, finish()
+}
+
+// internKey returns the known keys of a location dump without allocating.
+func internKey(k []byte) string {
+	switch string(k) {
+	case "net":
+		return "net"
+	case "country":
+		return "country"
+	case "aut-num":
+		return "aut-num"
+	case "name":
+		return "name"
+	case "is-anycast":
+		return "is-anycast"
+	case "is-satellite-provider":
+		return "is-satellite-provider"
+	case "is-anonymous-proxy":
+		return "is-anonymous-proxy"
+	case "drop":
+		return "drop"
+	}
+	return string(k)
+}
+
+// intern returns b as a string, sharing one copy per distinct value.
+func intern(m map[string]string, b []byte) string {
+	if s, ok := m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	m[s] = s
+	return s
 }
 
 // truncate shortens a line for an error message.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/enrich"
 )
 
@@ -69,7 +70,7 @@ func (s *Store) SaveASNTable(ctx context.Context, version time.Time, source, for
 		for i := range m {
 			r := t.At(lo + i)
 			versions[i] = day
-			starts[i], ends[i] = enrich.AddrUint32(r.First), enrich.AddrUint32(r.Last)
+			starts[i], ends[i] = cidr.AddrToUint32(r.First), cidr.AddrToUint32(r.Last)
 			nets[i], asns[i], names[i], countries[i] = r.Net.String(), r.ASN, r.ASName, r.Country
 		}
 		if err := s.sendColumns(ctx, insertASNRanges, fmt.Sprintf("save IP-to-ASN table %s: insert ranges %d-%d of %d", v, lo, hi, n),
@@ -159,7 +160,7 @@ func (s *Store) LoadASNTable(ctx context.Context, version time.Time) (*enrich.Ta
 		if err != nil {
 			return nil, v, fmt.Errorf("load IP-to-ASN table %s: range %d: network %q: %w", day, n, netStr, err)
 		}
-		r := enrich.Range{First: enrich.Uint32Addr(start), Last: enrich.Uint32Addr(end),
+		r := enrich.Range{First: cidr.Uint32ToAddr(start), Last: cidr.Uint32ToAddr(end),
 			Info: enrich.Info{Net: p, ASN: asn, ASName: names[asn], Country: country}}
 		if err := a.Append(r); err != nil {
 			return nil, v, fmt.Errorf("load IP-to-ASN table %s: range %d: %w", day, n, err)

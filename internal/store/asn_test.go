@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/enrich"
 )
 
@@ -37,7 +38,7 @@ func syntheticTable(t testing.TB, n int) *enrich.Table {
 	t.Helper()
 	var b enrich.Builder
 	for i := range n {
-		p := netip.PrefixFrom(enrich.Uint32Addr(0x01000000+uint32(i)<<9), 24)
+		p := netip.PrefixFrom(cidr.Uint32ToAddr(0x01000000+uint32(i)<<9), 24)
 		asn := uint32(1 + i%1000)
 		if err := b.Add(p, asn, []string{"JP", "SG", ""}[i%3], i+1); err != nil {
 			t.Fatal(err)
