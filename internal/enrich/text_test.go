@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,30 @@ func checkLookups(t *testing.T, tab *Table, cases []lookupCase) {
 		}
 		if gotNet != c.net || got.ASN != c.asn || got.ASName != c.asName || got.Country != c.country {
 			t.Errorf("Lookup(%s) = %s AS%d %q %q, want %s AS%d %q %q", c.addr, gotNet, got.ASN, got.ASName, got.Country, c.net, c.asn, c.asName, c.country)
+		}
+	}
+}
+
+// errCase is malformed input and the line and words its error must name.
+type errCase struct {
+	in   string
+	line int
+	msg  string
+}
+
+// checkErrors reads each case (building the table when reading succeeds)
+// and fails unless the error is a ParseError naming file:line and msg.
+func checkErrors(t *testing.T, file string, read func(io.Reader, string, *Builder) (Stats, error), cases []errCase) {
+	t.Helper()
+	for _, tc := range cases {
+		var b Builder
+		_, err := read(strings.NewReader(tc.in), file, &b)
+		if err == nil {
+			_, err = b.Table()
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.File != file || pe.Line != tc.line || !strings.Contains(pe.Msg, tc.msg) {
+			t.Errorf("read %q: err = %v, want %s:%d mentioning %q", tc.in, err, file, tc.line, tc.msg)
 		}
 	}
 }
@@ -82,32 +107,18 @@ func TestLocationSlice(t *testing.T) {
 }
 
 func TestReadLocationDumpErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		line     int
-		msg      string
-	}{
-		{"no colon", "net: 1.0.0.0/24\ncountry AU\n", 2, "key: value"},
-		{"bad prefix", "net: 1.0.0.1/24\n", 1, "net:"},
-		{"bad country", "net: 1.0.0.0/24\ncountry: AUS\n", 2, "country"},
-		{"unknown key", "net: 1.0.0.0/24\ncolour: blue\n", 2, "unknown key"},
-		{"outside block", "country: AU\n", 1, "outside a block"},
-		{"missing blank", "net: 1.0.0.0/24\nnet: 1.0.1.0/24\n", 2, "blank line"},
-		{"bad aut-num", "aut-num: ASx\nname: X\n", 1, "aut-num"},
-		{"no name", "aut-num: AS1\n\nnet: 1.0.0.0/24\n", 1, "name"},
-		{"second asn", "net: 1.0.0.0/24\naut-num: 1\naut-num: 2\n", 3, "second"},
-		{"conflict", "net: 1.0.0.0/24\naut-num: 1\n\nnet: 1.0.0.0/24\naut-num: 2\n", 4, "given again"},
-	} {
-		var b Builder
-		_, err := ReadLocationDump(strings.NewReader(tc.in), "dump.txt", &b)
-		if err == nil {
-			_, err = b.Table()
-		}
-		var pe *ParseError
-		if !errors.As(err, &pe) || pe.File != "dump.txt" || pe.Line != tc.line || !strings.Contains(pe.Msg, tc.msg) {
-			t.Errorf("%s: err = %v, want dump.txt:%d mentioning %q", tc.name, err, tc.line, tc.msg)
-		}
-	}
+	checkErrors(t, "dump.txt", ReadLocationDump, []errCase{
+		{"net: 1.0.0.0/24\ncountry AU\n", 2, "key: value"},
+		{"net: 1.0.0.1/24\n", 1, "net:"},
+		{"net: 1.0.0.0/24\ncountry: AUS\n", 2, "country"},
+		{"net: 1.0.0.0/24\ncolour: blue\n", 2, "unknown key"},
+		{"country: AU\n", 1, "outside a block"},
+		{"net: 1.0.0.0/24\nnet: 1.0.1.0/24\n", 2, "blank line"},
+		{"aut-num: ASx\nname: X\n", 1, "aut-num"},
+		{"aut-num: AS1\n\nnet: 1.0.0.0/24\n", 1, "name"},
+		{"net: 1.0.0.0/24\naut-num: 1\naut-num: 2\n", 3, "second"},
+		{"net: 1.0.0.0/24\naut-num: 1\n\nnet: 1.0.0.0/24\naut-num: 2\n", 4, "given again"},
+	})
 }
 
 func TestReadPfx2AS(t *testing.T) {
@@ -137,25 +148,14 @@ func TestReadPfx2AS(t *testing.T) {
 		{"1.0.1.0", "", 0, "", ""},
 	})
 
-	for _, tc := range []struct {
-		in   string
-		line int
-		msg  string
-	}{
+	checkErrors(t, "p.txt", ReadPfx2AS, []errCase{
 		{"1.0.0.0/24 1 2 3\n", 1, "fields"},
 		{"; c\n1.0.0.0/33\t1\n", 2, "prefix"},
 		{"1.0.0.0/24\tAS-X\n", 1, "origin"},
 		{"1.0.0.0/24\t1_x\n", 1, "origin"},
 		{"1.0.0.0/24\t99999999999\n", 1, "origin"},
 		{"1.0.0.1/24\t1\n", 1, "prefix"},
-	} {
-		var b Builder
-		_, err := ReadPfx2AS(strings.NewReader(tc.in), "p.txt", &b)
-		var pe *ParseError
-		if !errors.As(err, &pe) || pe.Line != tc.line || !strings.Contains(pe.Msg, tc.msg) {
-			t.Errorf("ReadPfx2AS(%q) err = %v, want p.txt:%d mentioning %q", tc.in, err, tc.line, tc.msg)
-		}
-	}
+	})
 }
 
 func TestReadIPtoASN(t *testing.T) {
@@ -176,11 +176,7 @@ func TestReadIPtoASN(t *testing.T) {
 		{"1.0.8.7", "", 0, "", ""},
 	})
 
-	for _, tc := range []struct {
-		in   string
-		line int
-		msg  string
-	}{
+	checkErrors(t, "t.tsv", ReadIPtoASN, []errCase{
 		{"1.0.0.0\t1.0.0.255\t1\tUS\n", 1, "5 tab-separated"},
 		{"1.0.0.0\tx\t1\tUS\td\n", 1, "two IP addresses"},
 		{"1.0.0.9\t1.0.0.1\t1\tUS\td\n", 1, "ends before"},
@@ -188,14 +184,7 @@ func TestReadIPtoASN(t *testing.T) {
 		{"1.0.0.0\t1.0.0.255\tAS\tUS\td\n", 1, "AS number"},
 		{"1.0.0.0\t1.0.0.255\t1\tUSA\td\n", 1, "country"},
 		{"1.0.0.0\t::1\t1\tUS\td\n", 1, "mixes"},
-	} {
-		var b Builder
-		_, err := ReadIPtoASN(strings.NewReader(tc.in), "t.tsv", &b)
-		var pe *ParseError
-		if !errors.As(err, &pe) || pe.Line != tc.line || !strings.Contains(pe.Msg, tc.msg) {
-			t.Errorf("ReadIPtoASN(%q) err = %v, want t.tsv:%d mentioning %q", tc.in, err, tc.line, tc.msg)
-		}
-	}
+	})
 }
 
 func TestLoadFile(t *testing.T) {
