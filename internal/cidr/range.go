@@ -49,5 +49,5 @@ func Range(first, last netip.Addr) iter.Seq[netip.Prefix] {
 	if !first.Is4() || !last.Is4() || last.Less(first) {
 		return func(func(netip.Prefix) bool) {}
 	}
-	return Set{r: []span{{addrUint(first), addrUint(last)}}}.All()
+	return Set{r: []span{{AddrToUint32(first), AddrToUint32(last)}}}.All()
 }

@@ -2,7 +2,6 @@ package cidr
 
 import (
 	"cmp"
-	"encoding/binary"
 	"iter"
 	"math/bits"
 	"net/netip"
@@ -45,7 +44,7 @@ func Merge(addrs []netip.Addr) []netip.Prefix {
 	r := make([]span, 0, len(addrs))
 	for _, a := range addrs {
 		if a.Is4() {
-			u := addrUint(a)
+			u := AddrToUint32(a)
 			r = append(r, span{u, u})
 		}
 	}
@@ -116,7 +115,7 @@ func (s Set) Contains(a netip.Addr) bool {
 	if !a.Is4() {
 		return false
 	}
-	u := addrUint(a)
+	u := AddrToUint32(a)
 	i, _ := slices.BinarySearchFunc(s.r, u, func(sp span, u uint32) int {
 		switch {
 		case sp.hi < u:
@@ -187,7 +186,7 @@ func (s Set) All() iter.Seq[netip.Prefix] {
 				for lo+(uint64(1)<<size)-1 > hi {
 					size--
 				}
-				if !yield(netip.PrefixFrom(uintAddr(uint32(lo)), 32-size)) {
+				if !yield(netip.PrefixFrom(Uint32ToAddr(uint32(lo)), 32-size)) {
 					return
 				}
 				lo += uint64(1) << size
@@ -211,17 +210,6 @@ func (s Set) String() string {
 
 // prefixSpan returns the range of an IPv4 prefix.
 func prefixSpan(p netip.Prefix) span {
-	lo := addrUint(p.Masked().Addr())
+	lo := AddrToUint32(p.Masked().Addr())
 	return span{lo, lo | uint32(uint64(1)<<(32-p.Bits())-1)}
-}
-
-func addrUint(a netip.Addr) uint32 {
-	b := a.As4()
-	return binary.BigEndian.Uint32(b[:])
-}
-
-func uintAddr(u uint32) netip.Addr {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], u)
-	return netip.AddrFrom4(b)
 }

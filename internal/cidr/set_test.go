@@ -11,7 +11,7 @@ import (
 // brute-force reference is a [256]bool.
 type space struct{ base uint32 }
 
-func (sp space) addr(i int) netip.Addr { return uintAddr(sp.base + uint32(i)) }
+func (sp space) addr(i int) netip.Addr { return Uint32ToAddr(sp.base + uint32(i)) }
 
 // randomPrefixes returns n random prefixes of /24 to /32 inside the space.
 func (sp space) randomPrefixes(r *rand.Rand, n int) []netip.Prefix {
@@ -224,7 +224,7 @@ func TestMerge(t *testing.T) {
 		var addrs []netip.Addr
 		var ps []netip.Prefix
 		for range r.IntN(300) {
-			ad := uintAddr(0x0A000000 + uint32(r.IntN(1024)))
+			ad := Uint32ToAddr(0x0A000000 + uint32(r.IntN(1024)))
 			addrs = append(addrs, ad)
 			ps = append(ps, netip.PrefixFrom(ad, 32))
 		}

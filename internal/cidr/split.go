@@ -28,8 +28,8 @@ func SplitAt(p netip.Prefix, bits int, i uint64) netip.Prefix {
 	if bits <= p.Bits() {
 		return p.Masked()
 	}
-	base := uint64(addrUint(p.Masked().Addr()))
-	return netip.PrefixFrom(uintAddr(uint32(base+i<<(32-bits))), bits)
+	base := uint64(AddrToUint32(p.Masked().Addr()))
+	return netip.PrefixFrom(Uint32ToAddr(uint32(base+i<<(32-bits))), bits)
 }
 
 // Split returns p cut into /bits blocks in address order; when bits <=
@@ -50,10 +50,10 @@ func Split(p netip.Prefix, bits int) []netip.Prefix {
 func Subnets(p netip.Prefix, bits int) iter.Seq[netip.Prefix] {
 	n := SplitCount(p, bits)
 	bits = max(bits, p.Bits())
-	base := uint64(addrUint(p.Masked().Addr()))
+	base := uint64(AddrToUint32(p.Masked().Addr()))
 	return func(yield func(netip.Prefix) bool) {
 		for i := uint64(0); i < n; i++ {
-			if !yield(netip.PrefixFrom(uintAddr(uint32(base+i<<(32-bits))), bits)) {
+			if !yield(netip.PrefixFrom(Uint32ToAddr(uint32(base+i<<(32-bits))), bits)) {
 				return
 			}
 		}

@@ -97,7 +97,14 @@ func TestOpenIdempotentSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(tables)
-	if got, want := strings.Join(tables, ","), "ptr,scans,units"; got != want {
+	var created []string // every table the schema creates, once
+	for _, st := range stmts {
+		if !st.Alter {
+			created = append(created, st.Table)
+		}
+	}
+	slices.Sort(created)
+	if got, want := strings.Join(tables, ","), strings.Join(created, ","); got != want {
 		t.Errorf("tables = %s, want %s", got, want)
 	}
 	got := search(t, s2, Query{Suffix: "example"})
