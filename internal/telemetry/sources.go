@@ -138,18 +138,18 @@ func workerDescs() []*prometheus.Desc {
 func (m *Metrics) collectWorkers(ch chan<- prometheus.Metric) {
 	_, srcs, _ := m.snapshot()
 	sums := make([]uint64, len(workerCounters))
-	any := false
+	found := false
 	for _, f := range srcs {
 		s := f()
 		if s == nil {
 			continue
 		}
-		any = true
+		found = true
 		for i, c := range workerCounters {
 			sums[i] += c.get(s)
 		}
 	}
-	if !any {
+	if !found {
 		return
 	}
 	for i, c := range workerCounters {
