@@ -27,6 +27,9 @@ var owners = map[string][]string{
 	"github.com/schollz/progressbar":       {"internal/coordinator"},
 	"golang.org/x/term":                    {"cmd/coordinator", "cmd/worker"},
 	"github.com/oschwald/maxminddb-golang": {"internal/enrich"},
+	"github.com/prometheus/client_golang":  {"internal/telemetry"},
+	"github.com/prometheus/client_model":   {"internal/telemetry"},
+	"github.com/prometheus/common":         {"internal/telemetry"},
 }
 
 // layer gives each package prefix its level; a package may import only
@@ -42,6 +45,9 @@ var layers = []struct {
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
 	{"internal/worker", 4}, {"internal/bulk", 4}, {"internal/cli", 4},
 	{"internal/coordinator", 5},
+	// Metrics and health read the loops' and the engine's stats; only the
+	// mains import it.
+	{"internal/telemetry", 5},
 	// The harness (never imported by product code, see harnessUsers).
 	{"internal/testenv/testpki", 1},
 	{"internal/testenv/lab", 3},
