@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean
+.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean k8s-check k8s-verify
 
 all: build
 
@@ -24,6 +24,7 @@ clickhouse:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	cd deploy/k8s && $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -53,6 +54,16 @@ chaos: deps build
 # lab's space with in-process workers on embedded JetStream, and a suffix search.
 demo: deps build
 	scripts/demo.sh $(BIN) $(LAB) $(SPACE)
+
+# The Kubernetes manifests (deploy/k8s, a Go module of its own): every
+# overlay rendered, decoded strictly into the API types, policy-checked.
+k8s-check:
+	cd deploy/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# A server-side dry run of every overlay against a real kube-apiserver and
+# etcd on 127.0.0.1 (builds kube-apiserver: minutes the first time).
+k8s-verify:
+	deploy/k8s/verify.sh $(BIN)
 
 clean:
 	rm -rf $(BIN)

@@ -213,7 +213,9 @@ func TestHardeningCatchesViolations(t *testing.T) {
 		{"root", func(p *pod) { p.spec.SecurityContext.RunAsUser = new(int64) }, "runAsUser"},
 		{"seccomp", func(p *pod) { p.spec.SecurityContext.SeccompProfile = nil }, "seccompProfile"},
 		{"writable root", func(p *pod) { p.spec.Containers[0].SecurityContext.ReadOnlyRootFilesystem = nil }, "readOnlyRootFilesystem"},
-		{"capability", func(p *pod) { p.spec.InitContainers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"NET_BIND_SERVICE"} }, "capabilities"},
+		{"capability", func(p *pod) {
+			p.spec.InitContainers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"NET_BIND_SERVICE"}
+		}, "capabilities"},
 		{"escalation", func(p *pod) { p.spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = &yes }, "allowPrivilegeEscalation"},
 		{"limits", func(p *pod) { p.spec.Containers[0].Resources.Limits = nil }, "limit"},
 		{"probes", func(p *pod) { p.spec.InitContainers[0].ReadinessProbe = nil }, "probes"},
