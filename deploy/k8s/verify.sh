@@ -70,7 +70,7 @@ mkdir -p "$work/certs"
 	--etcd-servers="http://127.0.0.1:$etcd_port" --cert-dir="$work/certs" \
 	--token-auth-file="$work/tokens.csv" --authorization-mode=AlwaysAllow \
 	--service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$work/sa.pub" \
-	--service-account-signing-key-file="$work/sa.key" --service-cluster-ip-range=10.96.0.0/16 \
+	--service-account-signing-key-file="$work/sa.key" --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none \
 	>"$work/apiserver.log" 2>&1 &
 pids+=($!)
 
@@ -86,7 +86,7 @@ for i in $(seq 1 120); do
 	[ "$i" -lt 120 ] || { tail -20 "$work/apiserver.log" >&2; die "kube-apiserver not ready after 120 s"; }
 	sleep 1
 done
-say "kube-apiserver $("$bin/kube-apiserver" --version | awk '{print $2}'), etcd $(etcd --version | awk '/etcd Version/{print $3}'), kubectl $("$kubectl" version --client 2>/dev/null | awk '/Client Version/{print $3}')"
+say "kube-apiserver from k8s.io/kubernetes $(cd "$here/tools/apiserver" && go list -m -f '{{.Version}}' k8s.io/kubernetes), etcd $(etcd --version | awk '/etcd Version/{print $3}'), kubectl $("$kubectl" version --client 2>/dev/null | awk '/Client Version/{print $3}')"
 
 "$kubectl" apply -f "$here/crds/" >/dev/null
 "$kubectl" wait --for condition=established --timeout=60s -f "$here/crds/" >/dev/null
