@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean images
+.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean images k8s-check k8s-verify
 
 all: build
 
@@ -25,6 +25,7 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 	cd deploy/images && $(GO) test -count=1 ./...
+	cd deploy/k8s && $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -62,6 +63,16 @@ images:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/static/ ./cmd/coordinator ./cmd/worker
 	cd deploy/images && $(GO) run . --bin ../../$(BIN)/static --out ../../$(BIN)/images --tag $(TAG) \
 		--image ptrsweep/worker=worker --image ptrsweep/coordinator=coordinator
+
+# The Kubernetes manifests (deploy/k8s, a Go module of its own): every
+# overlay rendered, decoded strictly into the API types, policy-checked.
+k8s-check:
+	cd deploy/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# A server-side dry run of every overlay against a real kube-apiserver and
+# etcd on 127.0.0.1 (builds kube-apiserver: minutes the first time).
+k8s-verify:
+	deploy/k8s/verify.sh $(BIN)
 
 clean:
 	rm -rf $(BIN)
