@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/ptrsweep/ptrsweep/internal/resolve/dnswire"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -134,4 +137,39 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMatch is the reader's matcher: ID lookup, question check and
+// hand-over to the waiting query.
+func BenchmarkMatch(b *testing.B) {
+	m := new(dns.Msg)
+	m.SetQuestion("7.2.0.192.in-addr.arpa.", dns.TypePTR)
+	m.SetEdns0(1232, false)
+	resp := new(dns.Msg)
+	resp.SetReply(m)
+	ptr, err := dns.NewRR("7.2.0.192.in-addr.arpa. 60 IN PTR host.example.")
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Answer = []dns.RR{ptr}
+	resp.SetEdns0(1232, false)
+	resp.Compress = true
+	pkt, err := resp.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &udpSock{pending: map[uint16]*slot{}, fast: make([]*fastQuery, 1<<16)}
+	sl := newSlot()
+	sl.q, sl.qlen = dnswire.PackPTRQuery(sl.qbuf[:], 0, netip.MustParseAddr("192.0.2.7"), 1232)
+	var st counters
+	b.ReportAllocs()
+	for b.Loop() {
+		id := dnswire.ID(pkt)
+		sl.setID(id)
+		s.mu.Lock()
+		s.pending[id] = sl
+		s.mu.Unlock()
+		s.deliver(pkt, &st)
+		<-sl.ch
+	}
 }

@@ -25,7 +25,4 @@ var (
 	// errNoAnswer: no valid response arrived before the try's deadline
 	// (nothing, or only mismatched or malformed packets).
 	errNoAnswer = errors.New("no valid answer")
-	// errBadName: the query could not be packed; no server can answer it,
-	// so the lookup ends as servfail.
-	errBadName = errors.New("query name does not pack")
 )
