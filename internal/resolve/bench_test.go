@@ -173,3 +173,32 @@ func BenchmarkMatch(b *testing.B) {
 		<-sl.ch
 	}
 }
+
+// BenchmarkResolveAddrs resolves 4096 scattered single addresses of the
+// lab (in-process server, pruning on) in one ResolveAddrs call, the input
+// of `worker resolve` given a list of addresses.
+func BenchmarkResolveAddrs(b *testing.B) {
+	l, srv := startLabB(b)
+	r, err := New(Config{Servers: []string{srv}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs := scattered(b, l, oneQueryClasses, 4096, 40)
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		var c sweep.Counts
+		if err := r.ResolveAddrs(b.Context(), addrs, sweep.Options{}, c.Add); err != nil {
+			b.Fatal(err)
+		}
+		if c.Timeout != 0 || c.Addresses() != uint64(len(addrs)) {
+			b.Fatalf("counts %v, want %d addresses, no timeout", c, len(addrs))
+		}
+		n += len(addrs)
+	}
+	st := r.Stats()
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
+	b.ReportMetric(float64(st.PeakInFlight), "peak-in-flight")
+	b.Logf("stats %+v", st)
+}

@@ -240,7 +240,7 @@ func (r *Resolver) Stats() Stats {
 		Queries: c.sent.Load(), Answers: c.answers.Load(), Timeouts: c.timeouts.Load(), Retries: c.retries.Load(),
 		TCP: c.tcp.Load(), Invalid: c.invalid.Load(), Unmatched: c.unmatched.Load(), Probes: c.probes.Load(),
 		Pruned: c.pruned.Load(), Sampled: c.sampled.Load(), PruneDisabled: c.pruneDisabled.Load(),
-		Ejected: c.ejected.Load(), Window: r.win.size(),
+		Ejected: c.ejected.Load(), Window: r.win.size(), PeakInFlight: int(r.win.peak.Load()),
 	}
 	now := time.Now().UnixNano()
 	for _, s := range r.servers {
@@ -289,6 +289,9 @@ type Stats struct {
 	EjectedServers []string
 	// Window is the current adaptive in-flight window (addresses).
 	Window int
+	// PeakInFlight is the most window slots held at once since New: the
+	// addresses (and probes) in flight, silent zones' aside.
+	PeakInFlight int
 }
 
 // counters are the live, atomically updated Stats.

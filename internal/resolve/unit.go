@@ -35,8 +35,10 @@ type unitRun struct {
 	emitted uint64 // guarded by mu
 }
 
-// block is one /24 (or the whole chunk when smaller) of a chunk.
+// block is one /24 (or the whole chunk when smaller) of a chunk, or the
+// addresses of one /24 in an address list.
 type block struct {
+	base     uint32 // its first address (of the /24 with an address list)
 	pruned   bool   // answer every unsampled address nxdomain
 	via16    bool   // the NXDOMAIN came from the /16 name
 	ttl      uint32 // the NXDOMAIN's negative TTL
@@ -76,6 +78,9 @@ type chunk struct {
 func (ur *unitRun) chunk(ctx context.Context, base uint32, n int) error {
 	bs := min(n, 256)
 	c := &chunk{base: base, n: n, bs: bs, blocks: make([]block, n/bs)}
+	for i := range c.blocks {
+		c.blocks[i].base = base + uint32(i*bs)
+	}
 	if !ur.opts.NoPrune && bs >= pruneMinBlock {
 		if err := ur.prune(ctx, c); err != nil {
 			return err
@@ -83,13 +88,22 @@ func (ur *unitRun) chunk(ctx context.Context, base uint32, n int) error {
 	}
 	stride, off := uint32(rand.Uint32()|1), rand.Uint32()
 	mask := uint32(n - 1)
+	return ur.resolveAll(ctx, n, func(i int) (uint32, *block, bool) {
+		idx := (uint32(i)*stride + off) & mask
+		ip, blk := c.base+idx, &c.blocks[int(idx)/c.bs]
+		return ip, blk, ur.settle(ip, blk, c.done, int(idx))
+	})
+}
+
+// resolveAll resolves and emits the n addresses next gives: on the fast
+// path, or with forward confirmation on the slow one. next(i) returns the
+// i-th address and its block, or false when it needs no query of its own.
+func (ur *unitRun) resolveAll(ctx context.Context, n int, next func(i int) (uint32, *block, bool)) error {
 	if !ur.opts.Confirm {
-		return ur.feed(ctx, n, func(i int) (uint32, *block, bool) {
-			return ur.settle(c, (uint32(i)*stride+off)&mask)
-		})
+		return ur.feed(ctx, n, next)
 	}
 	return ur.run(ctx, n, func(ctx context.Context, sl *slot, i int) error {
-		ip, blk, ok := ur.settle(c, (uint32(i)*stride+off)&mask)
+		ip, blk, ok := next(i)
 		if !ok {
 			return nil
 		}
@@ -97,20 +111,20 @@ func (ur *unitRun) chunk(ctx context.Context, base uint32, n int) error {
 	})
 }
 
-// settle looks at the chunk's address idx before it is asked: a sample
-// already emitted or an address of a pruned block (emitted here as
-// nxdomain) gives false; else it returns the address and its block.
-func (ur *unitRun) settle(c *chunk, idx uint32) (uint32, *block, bool) {
-	if c.done != nil && c.done[idx/64].Load()&(1<<(idx%64)) != 0 {
-		return 0, nil, false
+// settle looks at address ip of block blk, bit in done, before it is
+// asked, and reports whether it needs a query: not when it was emitted as
+// a pruning sample, nor when its block is pruned (then it is emitted here
+// as nxdomain).
+func (ur *unitRun) settle(ip uint32, blk *block, done []atomic.Uint64, bit int) bool {
+	if done != nil && done[bit/64].Load()&(1<<(bit%64)) != 0 {
+		return false
 	}
-	blk := &c.blocks[int(idx)/c.bs]
 	if blk.pruned {
 		ur.r.stats.pruned.Add(1)
-		ur.emit(sweep.Result{IP: addrOf(c.base + idx), Status: sweep.StatusNXDomain, TTL: blk.ttl, Pruned: true, ResolvedAt: time.Now()}, blk)
-		return 0, nil, false
+		ur.emit(sweep.Result{IP: addrOf(ip), Status: sweep.StatusNXDomain, TTL: blk.ttl, Pruned: true, ResolvedAt: time.Now()}, blk)
+		return false
 	}
-	return c.base + idx, blk, true
+	return true
 }
 
 // prune asks the chunk's /16 and /24 reverse names and samples the blocks
@@ -139,16 +153,22 @@ func (ur *unitRun) prune(ctx context.Context, c *chunk) error {
 	if err != nil {
 		return err
 	}
-	if c.nx16 && r.prune.disabled16(a, b) {
-		// A sample proved the /16's NXDOMAIN wrong: trust only the /24s
-		// that answered NXDOMAIN themselves.
-		for i := range c.blocks {
-			if c.blocks[i].via16 {
-				c.blocks[i].pruned = false
-			}
-		}
+	if c.nx16 {
+		r.recheck16(c.blocks)
 	}
 	return nil
+}
+
+// recheck16 unprunes the blocks pruned by their /16's NXDOMAIN when a
+// sample has since proved it wrong: only the /24s that answered NXDOMAIN
+// themselves are trusted.
+func (r *Resolver) recheck16(blocks []block) {
+	for i := range blocks {
+		blk := &blocks[i]
+		if blk.via16 && r.prune.disabled16(byte(blk.base>>24), byte(blk.base>>16)) {
+			blk.pruned = false
+		}
+	}
 }
 
 // resolveEmit resolves one address in a window slot and emits it.
@@ -171,24 +191,45 @@ func (ur *unitRun) resolveEmit(ctx context.Context, sl *slot, ip netip.Addr, blk
 	return nil
 }
 
-// probeBlock decides whether block i of c is pruned: by the /16's
-// NXDOMAIN or by asking for the /24 name, then by resolving a few samples
-// (emitted, and marked in c.done) that must all be nxdomain.
+// probeBlock decides whether block i of c is pruned; see probeSet.
 func (ur *unitRun) probeBlock(ctx context.Context, sl *slot, c *chunk, i int) error {
+	base := c.base + uint32(i*c.bs)
+	return ur.probeSet(ctx, sl, probeSet{
+		blk: &c.blocks[i], n: c.bs, nx16: c.nx16, ttl16: c.ttl16, done: c.done,
+		at: func(j int) (uint32, int) { return base + uint32(j), i*c.bs + j },
+	})
+}
+
+// probeSet is one /24 block as pruning sees it: n distinct addresses to
+// sample from, at(j) giving the j-th and its bit in done, and the verdict
+// of its /16.
+type probeSet struct {
+	blk   *block
+	n     int
+	at    func(j int) (ip uint32, bit int)
+	done  []atomic.Uint64
+	nx16  bool
+	ttl16 uint32
+}
+
+// probeSet decides whether ps's block is pruned: by the /16's NXDOMAIN or
+// by asking for the /24 name, then by resolving a few samples (emitted,
+// and marked in ps.done) that must all be nxdomain.
+func (ur *unitRun) probeSet(ctx context.Context, sl *slot, ps probeSet) error {
 	r := ur.r
-	base, blk := c.base+uint32(i*c.bs), &c.blocks[i]
-	a, b, cc := byte(base>>24), byte(base>>16), byte(base>>8)
+	blk := ps.blk
+	a, b, cc := byte(blk.base>>24), byte(blk.base>>16), byte(blk.base>>8)
 	if r.prune.disabled24(a, b, cc) {
 		return nil
 	}
-	nx, ttl, via16 := c.nx16, c.ttl16, c.nx16
+	nx, ttl, via16 := ps.nx16, ps.ttl16, ps.nx16
 	if !nx {
 		if err := r.win.acquire(ctx); err != nil {
 			return err
 		}
 		var q int
 		var err error
-		nx, ttl, q, err = r.probe(ctx, sl, itoa(cc)+"."+itoa(b)+"."+itoa(a)+".in-addr.arpa.", zoneKey(addrOf(base)), blk)
+		nx, ttl, q, err = r.probe(ctx, sl, itoa(cc)+"."+itoa(b)+"."+itoa(a)+".in-addr.arpa.", zoneKey(addrOf(blk.base)), blk)
 		r.win.release()
 		blk.probeQ.Add(int32(q))
 		if err != nil {
@@ -198,7 +239,7 @@ func (ur *unitRun) probeBlock(ctx context.Context, sl *slot, c *chunk, i int) er
 	if !nx {
 		return nil
 	}
-	wrong, err := ur.sample(ctx, sl, base, blk, c.done[i*c.bs/64:], c.bs)
+	wrong, err := ur.sample(ctx, sl, ps)
 	if err != nil {
 		return err
 	}
@@ -211,24 +252,25 @@ func (ur *unitRun) probeBlock(ctx context.Context, sl *slot, c *chunk, i int) er
 	return nil
 }
 
-// sample resolves and emits one address in samplesPer of the bs addresses
-// from base (at least one), marking them in done, and reports whether one
-// of them exists (ok or nodata): the server's NXDOMAIN was wrong.
-func (ur *unitRun) sample(ctx context.Context, sl *slot, base uint32, blk *block, done []atomic.Uint64, bs int) (wrong bool, err error) {
+// sample resolves and emits one address in samplesPer of ps's (at least
+// one), marking them in ps.done, and reports whether one of them exists
+// (ok or nodata): the server's NXDOMAIN was wrong.
+func (ur *unitRun) sample(ctx context.Context, sl *slot, ps probeSet) (wrong bool, err error) {
 	r := ur.r
 	var picked [256]bool
-	for range max(1, bs/samplesPer) {
-		j := rand.IntN(bs)
+	for range max(1, ps.n/samplesPer) {
+		j := rand.IntN(ps.n)
 		for picked[j] {
-			j = (j + 1) % bs
+			j = (j + 1) % ps.n
 		}
 		picked[j] = true
-		done[j/64].Or(1 << (j % 64))
+		ip, bit := ps.at(j)
+		ps.done[bit/64].Or(1 << (bit % 64))
 		r.stats.sampled.Add(1)
 		if err := r.win.acquire(ctx); err != nil {
 			return false, err
 		}
-		res, err := ur.resolveOne(ctx, sl, addrOf(base+uint32(j)), blk, nil)
+		res, err := ur.resolveOne(ctx, sl, addrOf(ip), ps.blk, nil)
 		r.win.release()
 		if err != nil {
 			return false, err
@@ -236,7 +278,7 @@ func (ur *unitRun) sample(ctx context.Context, sl *slot, base uint32, blk *block
 		if res.Status == sweep.StatusOK || res.Status == sweep.StatusNoData {
 			wrong = true
 		}
-		ur.emit(res, blk)
+		ur.emit(res, ps.blk)
 	}
 	return wrong, nil
 }

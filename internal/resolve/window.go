@@ -3,6 +3,7 @@ package resolve
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,8 @@ import (
 // concurrent use.
 type window struct {
 	tokens chan struct{} // one token per free slot; capacity max
+
+	inFlight, peak atomic.Int64 // slots taken now, and the most at once
 
 	mu       sync.Mutex
 	limit    int // current window
@@ -49,6 +52,7 @@ func newWindow(max int) *window {
 func (win *window) acquire(ctx context.Context) error {
 	select {
 	case <-win.tokens:
+		win.took()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -59,14 +63,23 @@ func (win *window) acquire(ctx context.Context) error {
 func (win *window) tryAcquire() bool {
 	select {
 	case <-win.tokens:
+		win.took()
 		return true
 	default:
 		return false
 	}
 }
 
+// took counts a slot taken and keeps the peak.
+func (win *window) took() {
+	n := win.inFlight.Add(1)
+	for p := win.peak.Load(); n > p && !win.peak.CompareAndSwap(p, n); p = win.peak.Load() {
+	}
+}
+
 // release returns a slot taken by acquire.
 func (win *window) release() {
+	win.inFlight.Add(-1)
 	win.mu.Lock()
 	if win.debt > 0 {
 		win.debt--
