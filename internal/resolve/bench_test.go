@@ -202,3 +202,51 @@ func BenchmarkResolveAddrs(b *testing.B) {
 	b.ReportMetric(float64(st.PeakInFlight), "peak-in-flight")
 	b.Logf("stats %+v", st)
 }
+
+// BenchmarkResolveSingleUnits resolves the addresses of
+// BenchmarkResolveAddrs as one /32 unit each, 64 at once: how a list of
+// addresses was cut before ResolveAddrs, for comparison.
+func BenchmarkResolveSingleUnits(b *testing.B) {
+	l, srv := startLabB(b)
+	r, err := New(Config{Servers: []string{srv}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs := scattered(b, l, oneQueryClasses, 4096, 40)
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		var (
+			mu  sync.Mutex
+			c   sweep.Counts
+			wg  sync.WaitGroup
+			sem = make(chan struct{}, 64)
+		)
+		for _, a := range addrs {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				u := sweep.Unit{Scan: "bench", Prefix: netip.PrefixFrom(a, 32)}
+				err := r.Resolve(b.Context(), u, func(res sweep.Result) {
+					mu.Lock()
+					c.Add(res)
+					mu.Unlock()
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if c.Timeout != 0 || c.Addresses() != uint64(len(addrs)) {
+			b.Fatalf("counts %v, want %d addresses, no timeout", c, len(addrs))
+		}
+		n += len(addrs)
+	}
+	st := r.Stats()
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
+	b.ReportMetric(float64(st.PeakInFlight), "peak-in-flight")
+}

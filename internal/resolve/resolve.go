@@ -12,9 +12,11 @@
 //
 // A map of the package, from the entry point down:
 //
-//   - resolve.go: Config, New, Resolver, Resolve, Stats: the exported entry.
+//   - resolve.go: Config, New, Resolver, Resolve, Stats: the exported
+//     entry; addrs.go: ResolveAddrs, for any list of addresses.
 //   - Unit logic, what to ask and what the answers mean: unit.go (a unit's
-//     chunks and blocks, emitting Results), prune.go (RFC 8020 probes and
+//     chunks and blocks, emitting Results), addrs.go (an address list's
+//     /24 blocks), prune.go (RFC 8020 probes and
 //     samples), lookup.go (one lookup: tries across servers, CNAME chains,
 //     answers into outcomes), confirm.go (forward confirmation).
 //   - Engine, how queries travel: engine.go (sockets, readers, matching
@@ -87,8 +89,9 @@ type Config struct {
 	Sockets int
 }
 
-// Resolver resolves the PTR records of a unit's addresses. It is safe for
-// concurrent use by many goroutines; all its Resolve calls share its rate
+// Resolver resolves the PTR records of a unit's addresses (Resolve) or of
+// any address list (ResolveAddrs). It is safe for concurrent use by many
+// goroutines; all its Resolve and ResolveAddrs calls share its rate
 // limiters, one adaptive in-flight window and one set of UDP sockets per
 // server, which are open while at least one Resolve call runs (see
 // engine.go). It needs no Close.
