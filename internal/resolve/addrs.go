@@ -14,11 +14,11 @@ import (
 
 // ResolveAddrs resolves every address of addrs, in any order and any mix
 // of networks, and calls emit exactly once per element with its Result:
-// an address given twice is resolved twice and emitted twice. Its queries
+// an address given twice gets two Results, each of its own. Its queries
 // run on the same event-driven fast path as a unit's, so one call with
 // thousands of scattered addresses fills the in-flight window. Pruning
 // (RFC 8020, unless opts.NoPrune) applies only to the /24s of which addrs
-// holds at least pruneMinBlock distinct addresses, where probing saves
+// holds at least 64 distinct addresses (pruneMinBlock), where probing saves
 // queries; scattered addresses cost no probe. opts.Confirm confirms every
 // PTR name. emit is called as by Resolve (serialized, on the Resolver's
 // goroutines, never after ResolveAddrs returns). It returns nil once every
