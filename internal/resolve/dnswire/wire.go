@@ -138,20 +138,20 @@ func Truncated(pkt []byte) bool { return flags(pkt)&flagTC != 0 }
 // Responds reports whether pkt (at least HeaderLen bytes, its ID already
 // matched) answers the query whose question section is q: a response to a
 // standard query that carries exactly q (see MatchQuestion), or an error
-// response without question and answer (see ErrorWithoutQuestion).
+// response without question and answer (see errorWithoutQuestion).
 func Responds(pkt []byte, q []byte) bool {
 	f := flags(pkt)
 	if f&flagQR == 0 || f&flagOpcode != 0 {
 		return false
 	}
-	return MatchQuestion(pkt, q) || ErrorWithoutQuestion(pkt)
+	return MatchQuestion(pkt, q) || errorWithoutQuestion(pkt)
 }
 
-// ErrorWithoutQuestion reports a response of at least HeaderLen bytes with
+// errorWithoutQuestion reports a response of at least HeaderLen bytes with
 // neither question nor answer and a failing rcode (not NOERROR, not
 // NXDOMAIN, not truncated), as some servers send with REFUSED or FORMERR:
 // it only sends the query on to the next server.
-func ErrorWithoutQuestion(pkt []byte) bool {
+func errorWithoutQuestion(pkt []byte) bool {
 	f := flags(pkt)
 	rc := f & flagRcode
 	return pkt[4] == 0 && pkt[5] == 0 && pkt[6] == 0 && pkt[7] == 0 &&
