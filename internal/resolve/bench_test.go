@@ -178,48 +178,20 @@ func BenchmarkMatch(b *testing.B) {
 // lab (in-process server, pruning on) in one ResolveAddrs call, the input
 // of `worker resolve` given a list of addresses.
 func BenchmarkResolveAddrs(b *testing.B) {
-	l, srv := startLabB(b)
-	r, err := New(Config{Servers: []string{srv}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	addrs := scattered(b, l, oneQueryClasses, 4096, 40)
-	b.ReportAllocs()
-	start := time.Now()
-	n := 0
-	for b.Loop() {
-		var c sweep.Counts
+	benchAddrList(b, func(r *Resolver, addrs []netip.Addr, c *sweep.Counts) {
 		if err := r.ResolveAddrs(b.Context(), addrs, sweep.Options{}, c.Add); err != nil {
 			b.Fatal(err)
 		}
-		if c.Timeout != 0 || c.Addresses() != uint64(len(addrs)) {
-			b.Fatalf("counts %v, want %d addresses, no timeout", c, len(addrs))
-		}
-		n += len(addrs)
-	}
-	st := r.Stats()
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
-	b.ReportMetric(float64(st.PeakInFlight), "peak-in-flight")
-	b.Logf("stats %+v", st)
+	})
 }
 
 // BenchmarkResolveSingleUnits resolves the addresses of
 // BenchmarkResolveAddrs as one /32 unit each, 64 at once: how a list of
 // addresses was cut before ResolveAddrs, for comparison.
 func BenchmarkResolveSingleUnits(b *testing.B) {
-	l, srv := startLabB(b)
-	r, err := New(Config{Servers: []string{srv}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	addrs := scattered(b, l, oneQueryClasses, 4096, 40)
-	b.ReportAllocs()
-	start := time.Now()
-	n := 0
-	for b.Loop() {
+	benchAddrList(b, func(r *Resolver, addrs []netip.Addr, c *sweep.Counts) {
 		var (
 			mu  sync.Mutex
-			c   sweep.Counts
 			wg  sync.WaitGroup
 			sem = make(chan struct{}, 64)
 		)
@@ -241,6 +213,24 @@ func BenchmarkResolveSingleUnits(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+	})
+}
+
+// benchAddrList runs resolve over 4096 scattered addresses of the lab per
+// iteration and reports addresses per second and the peak in flight.
+func benchAddrList(b *testing.B, resolve func(r *Resolver, addrs []netip.Addr, c *sweep.Counts)) {
+	l, srv := startLabB(b)
+	r, err := New(Config{Servers: []string{srv}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs := scattered(b, l, oneQueryClasses, 4096, 40)
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		var c sweep.Counts
+		resolve(r, addrs, &c)
 		if c.Timeout != 0 || c.Addresses() != uint64(len(addrs)) {
 			b.Fatalf("counts %v, want %d addresses, no timeout", c, len(addrs))
 		}
@@ -249,4 +239,5 @@ func BenchmarkResolveSingleUnits(b *testing.B) {
 	st := r.Stats()
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
 	b.ReportMetric(float64(st.PeakInFlight), "peak-in-flight")
+	b.Logf("stats %+v", st)
 }
