@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/ptrsweep/ptrsweep/internal/resolve/dnswire"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -134,4 +137,107 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMatch is the reader's matcher: ID lookup, question check and
+// hand-over to the waiting query.
+func BenchmarkMatch(b *testing.B) {
+	m := new(dns.Msg)
+	m.SetQuestion("7.2.0.192.in-addr.arpa.", dns.TypePTR)
+	m.SetEdns0(1232, false)
+	resp := new(dns.Msg)
+	resp.SetReply(m)
+	ptr, err := dns.NewRR("7.2.0.192.in-addr.arpa. 60 IN PTR host.example.")
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Answer = []dns.RR{ptr}
+	resp.SetEdns0(1232, false)
+	resp.Compress = true
+	pkt, err := resp.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &udpSock{pending: map[uint16]*slot{}, fast: make([]*fastQuery, 1<<16)}
+	sl := newSlot()
+	sl.q, sl.qlen = dnswire.PackPTRQuery(sl.qbuf[:], 0, netip.MustParseAddr("192.0.2.7"), 1232)
+	var st counters
+	b.ReportAllocs()
+	for b.Loop() {
+		id := dnswire.ID(pkt)
+		sl.setID(id)
+		s.mu.Lock()
+		s.pending[id] = sl
+		s.mu.Unlock()
+		s.deliver(pkt, &st)
+		<-sl.ch
+	}
+}
+
+// BenchmarkResolveAddrs resolves 4096 scattered single addresses of the
+// lab (in-process server, pruning on) in one ResolveAddrs call, the input
+// of `worker resolve` given a list of addresses.
+func BenchmarkResolveAddrs(b *testing.B) {
+	benchAddrList(b, func(r *Resolver, addrs []netip.Addr, c *sweep.Counts) {
+		if err := r.ResolveAddrs(b.Context(), addrs, sweep.Options{}, c.Add); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkResolveSingleUnits resolves the addresses of
+// BenchmarkResolveAddrs as one /32 unit each, 64 at once: how a list of
+// addresses was cut before ResolveAddrs, for comparison.
+func BenchmarkResolveSingleUnits(b *testing.B) {
+	benchAddrList(b, func(r *Resolver, addrs []netip.Addr, c *sweep.Counts) {
+		var (
+			mu  sync.Mutex
+			wg  sync.WaitGroup
+			sem = make(chan struct{}, 64)
+		)
+		for _, a := range addrs {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				u := sweep.Unit{Scan: "bench", Prefix: netip.PrefixFrom(a, 32)}
+				err := r.Resolve(b.Context(), u, func(res sweep.Result) {
+					mu.Lock()
+					c.Add(res)
+					mu.Unlock()
+				})
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+// benchAddrList runs resolve over 4096 scattered addresses of the lab per
+// iteration and reports addresses per second and the peak in flight.
+func benchAddrList(b *testing.B, resolve func(r *Resolver, addrs []netip.Addr, c *sweep.Counts)) {
+	l, srv := startLabB(b)
+	r, err := New(Config{Servers: []string{srv}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs := scattered(b, l, oneQueryClasses, 4096, 40)
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		var c sweep.Counts
+		resolve(r, addrs, &c)
+		if c.Timeout != 0 || c.Addresses() != uint64(len(addrs)) {
+			b.Fatalf("counts %v, want %d addresses, no timeout", c, len(addrs))
+		}
+		n += len(addrs)
+	}
+	st := r.Stats()
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "addrs/s")
+	b.ReportMetric(float64(st.PeakInFlight), "peak-in-flight")
+	b.Logf("stats %+v", st)
 }

@@ -15,20 +15,29 @@ import (
 // confirm forward-confirms one PTR name of ip: a numeric name is never
 // trusted nor looked up, the root has no address; otherwise the name's A records (CNAMEs followed)
 // decide confirmed, mismatch, no_address or error. Lookups are shared
-// through fwd. It adds the queries it sent to *queries.
-func (r *Resolver) confirm(ctx context.Context, w *slot, fwd *forwardCache, name string, ip netip.Addr, queries *int) (sweep.FCrDNS, error) {
+// through fwd; it returns the queries it sent itself (none for a name
+// another address looked up).
+func (r *Resolver) confirm(ctx context.Context, sl *slot, fwd *forwardCache, name string, ip netip.Addr) (sweep.FCrDNS, int, error) {
 	if numericName(name) {
-		return sweep.FCrDNSNumeric, nil
+		return sweep.FCrDNSNumeric, 0, nil
 	}
 	if name == "." {
-		return sweep.FCrDNSNoAddress, nil // the root is no host name
+		return sweep.FCrDNSNoAddress, 0, nil // the root is no host name
 	}
+	sent := 0
 	out, err := fwd.lookup(ctx, name, func(ctx context.Context) (outcome, error) {
-		return r.lookup(ctx, w, dns.Fqdn(name), netip.Addr{}, dns.TypeA, 0, queries, nil)
+		out, err := r.lookup(ctx, sl, request{name: dns.Fqdn(name), qtype: dns.TypeA})
+		sent = out.queries
+		return out, err
 	})
 	if err != nil {
-		return sweep.FCrDNSNone, err
+		return sweep.FCrDNSNone, sent, err
 	}
+	return fcrdns(out, ip), sent, nil
+}
+
+// fcrdns reads the outcome of a name's A lookup for address ip.
+func fcrdns(out outcome, ip netip.Addr) sweep.FCrDNS {
 	switch out.status {
 	case sweep.StatusOK:
 		for _, rr := range out.rrs {
@@ -37,14 +46,14 @@ func (r *Resolver) confirm(ctx context.Context, w *slot, fwd *forwardCache, name
 				continue
 			}
 			if addr, ok := netip.AddrFromSlice(a.A); ok && addr.Unmap() == ip {
-				return sweep.FCrDNSConfirmed, nil
+				return sweep.FCrDNSConfirmed
 			}
 		}
-		return sweep.FCrDNSMismatch, nil
+		return sweep.FCrDNSMismatch
 	case sweep.StatusNXDomain, sweep.StatusNoData:
-		return sweep.FCrDNSNoAddress, nil
+		return sweep.FCrDNSNoAddress
 	}
-	return sweep.FCrDNSError, nil
+	return sweep.FCrDNSError
 }
 
 // forwardCache shares forward lookups among the addresses of one Resolve

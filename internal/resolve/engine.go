@@ -1,19 +1,16 @@
 package resolve
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
-	"golang.org/x/time/rate"
+
+	"github.com/ptrsweep/ptrsweep/internal/resolve/dnswire"
 )
 
 // The engine multiplexes the queries of every Resolve call of a Resolver
@@ -34,29 +31,10 @@ import (
 // needs no Close.
 
 const (
-	// DefaultSockets is the number of UDP sockets per server.
-	DefaultSockets = 2
-	readBatch      = 16
+	readBatch = 16
 	// readBufLen is the largest UDP answer read in full; a longer one is
 	// treated as truncated and repeated over TCP.
 	readBufLen = 4096
-)
-
-// server is one resolver with its limits and health.
-type server struct {
-	addr    netip.AddrPort
-	limiter *rate.Limiter // nil: unlimited
-	rtt     rttEstimator
-	fails   atomic.Int64 // consecutive tries without a valid answer
-	ejected atomic.Int64 // unix nanoseconds until which it is skipped
-	next    atomic.Uint32
-}
-
-// Ejection: a server that fails this many tries in a row while another
-// server is usable is skipped for ejectFor.
-const (
-	ejectAfter = 200
-	ejectFor   = 10 * time.Second
 )
 
 // udpSock is one connected UDP socket and the queries waiting on it:
@@ -83,7 +61,7 @@ type engine struct {
 	stop  chan struct{} // closed to stop the timer
 	wg    sync.WaitGroup
 
-	// The send queue; see fast.go.
+	// The send queue; see sendq.go.
 	qmu   sync.Mutex
 	queue []*fastQuery // waiting from qhead on
 	qhead int
@@ -170,7 +148,7 @@ func (e *engine) sock(i int) *udpSock {
 // read is a socket's reader loop; it ends when the socket is closed.
 func (e *engine) read(s *udpSock) {
 	st := &e.r.stats
-	var p parsed
+	var p dnswire.Answer
 	sb := newSendBuf()
 	if s.pc == nil { // IPv6: one packet per read
 		buf := make([]byte, readBufLen)
@@ -218,195 +196,77 @@ func (e *engine) read(s *udpSock) {
 // a slow-path query is woken with the packet in its slot; a fast-path
 // query is removed from the socket and returned for the caller to
 // complete. Anything else is dropped and counted.
-func (s *udpSock) deliver(pkt []byte, st *counters) *fastQuery {
-	if len(pkt) < headerLen {
+func (sock *udpSock) deliver(pkt []byte, st *counters) *fastQuery {
+	if len(pkt) < dnswire.HeaderLen {
 		st.invalid.Add(1)
 		return nil
 	}
-	id := pktID(pkt)
-	flags := pktFlags(pkt)
+	id := dnswire.ID(pkt)
 	cut := len(pkt) == readBufLen
-	s.mu.Lock()
-	if fq := s.fast[id]; fq != nil {
-		if flags&flagQR == 0 || flags&flagOpcode != 0 || !(matchQuestion(pkt, fq.question()) || errorWithoutQuestion(pkt)) {
-			s.mu.Unlock()
+	sock.mu.Lock()
+	if fq := sock.fast[id]; fq != nil {
+		if !dnswire.Responds(pkt, fq.question()) {
+			sock.mu.Unlock()
 			st.invalid.Add(1)
 			return nil
 		}
-		s.removeFast(fq)
-		s.mu.Unlock()
+		sock.removeFast(fq)
+		sock.mu.Unlock()
 		return fq
 	}
-	w := s.pending[id]
-	if w == nil {
-		s.mu.Unlock()
+	sl := sock.pending[id]
+	if sl == nil {
+		sock.mu.Unlock()
 		st.unmatched.Add(1)
 		return nil
 	}
-	if flags&flagQR == 0 || flags&flagOpcode != 0 || !(matchQuestion(pkt, w.question()) || errorWithoutQuestion(pkt)) {
-		s.mu.Unlock()
+	if !dnswire.Responds(pkt, sl.question()) {
+		sock.mu.Unlock()
 		st.invalid.Add(1)
 		return nil
 	}
-	delete(s.pending, id)
-	s.mu.Unlock()
-	w.n = copy(w.rbuf[:], pkt)
-	w.cut = cut
-	w.ch <- struct{}{}
+	delete(sock.pending, id)
+	sock.mu.Unlock()
+	sl.n = copy(sl.rbuf[:], pkt)
+	sl.cut = cut
+	sl.ch <- struct{}{}
 	return nil
 }
 
-// freeID returns a random ID used by no query on s. s.mu is held.
-func (s *udpSock) freeID() uint16 {
+// freeID returns a random ID used by no query on sock. sock.mu is held.
+func (sock *udpSock) freeID() uint16 {
 	for {
 		id := uint16(rand.Uint32())
-		if s.fast[id] == nil && (len(s.pending) == 0 || s.pending[id] == nil) {
+		if sock.fast[id] == nil && (len(sock.pending) == 0 || sock.pending[id] == nil) {
 			return id
 		}
 	}
 }
 
-// errorWithoutQuestion reports a response with neither question nor
-// answer and a failing rcode, as some servers send with REFUSED or
-// FORMERR: it only sends the query on to the next server.
-func errorWithoutQuestion(pkt []byte) bool {
-	rc := pktRcode(pkt)
-	return pkt[4] == 0 && pkt[5] == 0 && pkt[6] == 0 && pkt[7] == 0 &&
-		pktFlags(pkt)&flagTC == 0 && rc != 0 && rc != 3
+// removeFast takes fq off sock. sock.mu is held.
+func (sock *udpSock) removeFast(fq *fastQuery) {
+	sock.fast[fq.id] = nil
+	last := len(sock.live) - 1
+	moved := sock.live[last]
+	sock.live[fq.pos] = moved
+	moved.pos = fq.pos
+	sock.live[last] = nil
+	sock.live = sock.live[:last]
 }
 
-// slot is the per-address state of one worker goroutine: its query and
-// answer buffers, its timer and the fast parser's output. It is used by
-// one goroutine at a time; the reader writes rbuf only between
-// registering and the send on ch.
-type slot struct {
-	ch    chan struct{}
-	qbuf  [maxQueryLen]byte
-	q     []byte // the packed query
-	qlen  int    // length of its question section
-	rbuf  [readBufLen]byte
-	n     int
-	cut   bool // the answer filled rbuf: it may be cut off
-	timer *time.Timer
-	qtype uint16
-	// The accepted answer: parsed by the fast parser (fast, p) or by
-	// miekg/dns (msg); cut means it was too long to read and goes to TCP.
-	fast bool
-	p    parsed
-	msg  *dns.Msg
-	// answered counts the answers of the address's /24 block; a timeout
-	// in a block that answers is congestion, in one that never does it is
-	// a silent server. nil for forward lookups.
-	answered *block
-}
-
-func newSlot() *slot {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &slot{ch: make(chan struct{}, 1), timer: t}
-}
-
-// question returns the question section of the packed query.
-func (w *slot) question() []byte { return w.q[headerLen : headerLen+w.qlen] }
-
-// setID writes a fresh random ID into the packed query.
-func (w *slot) setID(id uint16) { w.q[0], w.q[1] = byte(id>>8), byte(id) }
-
-// errTry is the outcome of a UDP try that got no valid answer in time.
-var errTry = fmt.Errorf("%w over udp", errNoAnswer)
-
-// exchangeUDP sends the slot's packed query to server i on a fresh ID and
-// waits until timeout for a response that passed deliver's checks and
-// w.accept's. A packet that fails accept is counted and the wait goes on. It
-// returns the answer (in w.rbuf[:w.n]), errTry on timeout, or ctx.Err().
-func (e *engine) exchangeUDP(ctx context.Context, i int, w *slot, timeout time.Duration) error {
-	s := e.sock(i)
-	s.mu.Lock()
-	id := s.freeID()
-	w.setID(id)
-	s.pending[id] = w
-	s.mu.Unlock()
-	sent := time.Now()
-	if _, err := s.conn.Write(w.q); err != nil {
-		s.unregister(id, w)
-		if ctx.Err() != nil {
-			return ctx.Err()
+// expire takes the queries past their deadline or whose run ended off s
+// and appends them to out.
+func (sock *udpSock) expire(now time.Time, out []*fastQuery) []*fastQuery {
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	for i := 0; i < len(sock.live); {
+		fq := sock.live[i]
+		if now.Before(fq.deadline) && fq.run.ctx.Err() == nil {
+			i++
+			continue
 		}
-		return errTry
+		sock.removeFast(fq)
+		out = append(out, fq)
 	}
-	e.r.stats.sent.Add(1)
-	return e.await(ctx, i, s, id, w, sent, sent.Add(timeout))
-}
-
-// resumeUDP goes on with a fast-path try on socket s under id whose
-// answer, now in w.rbuf, the fast parser did not take: it is accepted or
-// counted invalid, and then the wait goes on until deadline as in
-// exchangeUDP.
-func (e *engine) resumeUDP(ctx context.Context, i int, s *udpSock, id uint16, w *slot, sent, deadline time.Time) error {
-	w.setID(id)
-	if w.accept() {
-		e.r.servers[i].rtt.observe(time.Since(sent))
-		return nil
-	}
-	e.r.stats.invalid.Add(1)
-	s.mu.Lock()
-	if s.fast[id] != nil || s.pending[id] != nil || !time.Now().Before(deadline) {
-		s.mu.Unlock() // the ID went to another query meanwhile
-		return errTry
-	}
-	s.pending[id] = w
-	s.mu.Unlock()
-	return e.await(ctx, i, s, id, w, sent, deadline)
-}
-
-// await waits for the answer to w's query, registered on s under id and
-// sent at sent, until deadline; see exchangeUDP.
-func (e *engine) await(ctx context.Context, i int, s *udpSock, id uint16, w *slot, sent, deadline time.Time) error {
-	w.timer.Reset(time.Until(deadline))
-	defer w.timer.Stop()
-	expired := false
-	for {
-		select {
-		case <-w.ch:
-		case <-w.timer.C:
-			if !s.unregister(id, w) {
-				<-w.ch // the reader claimed it just now
-				expired = true
-				break
-			}
-			return errTry
-		case <-ctx.Done():
-			if !s.unregister(id, w) {
-				<-w.ch
-			}
-			return ctx.Err()
-		}
-		if w.accept() {
-			e.r.servers[i].rtt.observe(time.Since(sent))
-			return nil
-		}
-		e.r.stats.invalid.Add(1)
-		if expired {
-			return errTry
-		}
-		s.mu.Lock()
-		if s.fast[id] != nil || s.pending[id] != nil {
-			s.mu.Unlock()
-			return errTry // the ID went to another query meanwhile
-		}
-		s.pending[id] = w // wait on for a valid one
-		s.mu.Unlock()
-	}
-}
-
-// unregister removes w's pending ID and reports whether it was still
-// pending (false: the reader has claimed it and will signal w.ch).
-func (s *udpSock) unregister(id uint16, w *slot) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pending[id] == w {
-		delete(s.pending, id)
-		return true
-	}
-	return false
+	return out
 }

@@ -14,6 +14,9 @@ var (
 	ErrBadConfig = errors.New("bad resolver config")
 	// ErrBadUnit means a unit's prefix is not a valid IPv4 prefix.
 	ErrBadUnit = errors.New("bad unit prefix")
+	// ErrBadAddr means an address given to ResolveAddrs is not IPv4. The
+	// error names the address and its position.
+	ErrBadAddr = errors.New("not an IPv4 address")
 	// ErrSocket means a local socket could not be opened, so no query could
 	// be sent at all (for example, out of file descriptors, or an IPv6
 	// server on a host without IPv6).
@@ -25,7 +28,4 @@ var (
 	// errNoAnswer: no valid response arrived before the try's deadline
 	// (nothing, or only mismatched or malformed packets).
 	errNoAnswer = errors.New("no valid answer")
-	// errBadName: the query could not be packed; no server can answer it,
-	// so the lookup ends as servfail.
-	errBadName = errors.New("query name does not pack")
 )

@@ -3,11 +3,9 @@ package resolve
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/ipv4"
-
+	"github.com/ptrsweep/ptrsweep/internal/resolve/dnswire"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -34,13 +32,6 @@ import (
 // retransmit timeouts and of cancellation of queries in flight.
 const tickEvery = 10 * time.Millisecond
 
-// sendBatch is the most queries the feeder writes at once (sendmmsg):
-// those it can take window slots for without waiting.
-const sendBatch = 16
-
-// maxPTRQueryLen is the longest packed PTR query of an IPv4 address.
-const maxPTRQueryLen = headerLen + 4*4 + len("\x07in-addr\x04arpa\x00") + 4 + optLen
-
 // fastRun is one chunk's fast-path run: its context, the goroutines and
 // queries it waits for and its first error.
 type fastRun struct {
@@ -53,28 +44,6 @@ type fastRun struct {
 	err    error
 	sb     sendBuf      // the feeder's
 	queued []*fastQuery // prepared for the engine's queue
-}
-
-// sendBuf is one goroutine's batch of queries to write: the queries and
-// the copies of their packets it writes (a written fastQuery may complete
-// and be reused before the write returns).
-type sendBuf struct {
-	batch []*fastQuery
-	wbufs [sendBatch][maxPTRQueryLen]byte
-	msgs  [sendBatch]ipv4.Message
-	bufs  [sendBatch][1][]byte
-}
-
-func newSendBuf() *sendBuf {
-	sb := new(sendBuf)
-	sb.init()
-	return sb
-}
-
-func (sb *sendBuf) init() {
-	for j := range sb.msgs {
-		sb.msgs[j].Buffers = sb.bufs[j][:]
-	}
 }
 
 // fail records the run's first error and stops it.
@@ -92,101 +61,94 @@ type fastQuery struct {
 	blk      *block
 	ip       uint32
 	silent   bool // holds a run.sem token instead of a window slot
-	q        [maxPTRQueryLen]byte
+	q        [dnswire.MaxPTRQueryLen]byte
 	qn, qlen int // lengths of the packed query and its question section
 	start    uint64
-	srv      int
-	sock     *udpSock
-	id       uint16
 	pos      int // index in sock.live
 	rto      time.Duration
-	sent     time.Time
-	deadline time.Time
+	flight   // set when registered on a socket (srv before)
 }
 
 var fastQueries = sync.Pool{New: func() any { return new(fastQuery) }}
 
 // question returns the question section of the packed query.
-func (fq *fastQuery) question() []byte { return fq.q[headerLen : headerLen+fq.qlen] }
+func (fq *fastQuery) question() []byte { return fq.q[dnswire.HeaderLen : dnswire.HeaderLen+fq.qlen] }
 
 // resume is where the fast path left a query for the slow path: the
 // round-robin start, the try to go on with and the queries sent so far.
-// With have, the answer to try (sent on sock under id, to server srv)
-// is in the slot's rbuf and is looked at first.
+// With have, the answer to that try (the query at) is in the slot's rbuf
+// and is looked at first.
 type resume struct {
-	start    uint64
-	try      int
-	queries  int
-	have     bool
-	srv      int
-	sock     *udpSock
-	id       uint16
-	sent     time.Time
-	deadline time.Time
+	start   uint64
+	try     int
+	queries int
+	have    bool
+	at      flight
 }
 
-// fastChunk resolves the n addresses base+order(i) of a chunk on the fast
-// path; see chunk.
-func (ur *unitRun) fastChunk(ctx context.Context, base uint32, n int, order func(int) uint32, blocks []block, bs int, done []atomic.Uint64) error {
+// feed resolves n addresses on the fast path, in the order next gives
+// them: next(i) returns the i-th address and its block, or false when the
+// unit logic settled it without a query.
+func (ur *unitRun) feed(ctx context.Context, n int, next func(i int) (uint32, *block, bool)) error {
 	r := ur.r
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fr := &fastRun{ur: ur, ctx: ctx, cancel: cancel, sem: make(chan struct{}, r.concurrency)}
 	fr.sb.init()
-	batchMax := sendBatch
-	direct := r.limited()
-	if direct {
-		batchMax = 1 // a query never waits for the rate limits of another
-	}
-feed:
+	direct := r.limited() // a query never waits for the rate limits of another
 	for i := range n {
 		if ctx.Err() != nil {
 			break
 		}
-		idx := order(i)
-		if done != nil && done[idx/64].Load()&(1<<(idx%64)) != 0 {
-			continue
-		}
-		blk := &blocks[int(idx)/bs]
-		if blk.pruned {
-			r.stats.pruned.Add(1)
-			ur.emit(sweep.Result{IP: addrOf(base + idx), Status: sweep.StatusNXDomain, TTL: blk.ttl, Pruned: true, ResolvedAt: time.Now()}, blk)
+		ip, blk, ok := next(i)
+		if !ok {
 			continue
 		}
 		silent := blk.silent()
 		if !direct && !silent {
 			// The engine's queue: sent by whoever frees a window slot.
-			fr.queued = append(fr.queued, r.eng.prepareQueued(fr, base+idx, blk))
+			fr.queued = append(fr.queued, r.eng.prepareQueued(fr, ip, blk))
 			if len(fr.queued) >= sendBatch && !r.eng.enqueue(fr) {
 				break
 			}
 			continue
 		}
-		if !fr.take(silent) {
-			// Send what is ready before waiting for a slot.
-			r.eng.flush(fr)
-			if silent {
-				select {
-				case fr.sem <- struct{}{}:
-				case <-ctx.Done():
-					break feed
-				}
-			} else if err := r.win.acquire(ctx); err != nil {
-				break
-			}
-		}
-		if err := r.eng.prepare(fr, base+idx, blk, silent); err != nil {
-			fr.fail(err)
+		if !fr.sendDirect(ip, blk, silent, direct) {
 			break
-		}
-		if len(fr.sb.batch) >= batchMax {
-			r.eng.flush(fr)
 		}
 	}
 	r.eng.flush(fr)
 	r.eng.enqueue(fr)
 	fr.wg.Wait()
 	return fr.err
+}
+
+// sendDirect sends ip's query from the feeder itself, once it has a window
+// slot (or a silent token) and the rate limits allow; direct (rate limits
+// are set) sends it at once instead of batching. False ends the feed.
+func (fr *fastRun) sendDirect(ip uint32, blk *block, silent, direct bool) bool {
+	e := &fr.ur.r.eng
+	if !fr.take(silent) {
+		// Send what is ready before waiting for a slot.
+		e.flush(fr)
+		if silent {
+			select {
+			case fr.sem <- struct{}{}:
+			case <-fr.ctx.Done():
+				return false
+			}
+		} else if err := fr.ur.r.win.acquire(fr.ctx); err != nil {
+			return false
+		}
+	}
+	if err := e.prepare(fr, ip, blk, silent); err != nil {
+		fr.fail(err)
+		return false
+	}
+	if direct || len(fr.sb.batch) >= sendBatch {
+		e.flush(fr)
+	}
+	return true
 }
 
 // take takes a window slot (or a silent token) without waiting.
@@ -230,7 +192,7 @@ func (e *engine) prepare(fr *fastRun, ip uint32, blk *block, silent bool) error 
 	if r.retries > 0 {
 		fq.rto = min(srv.rtt.rto(r.timeout), r.timeout)
 	}
-	q, qlen := packPTRQuery(fq.q[:], 0, addrOf(ip), r.udpSize)
+	q, qlen := dnswire.PackPTRQuery(fq.q[:], 0, addrOf(ip), r.udpSize)
 	fq.qn, fq.qlen = len(q), qlen
 	fr.wg.Add(1)
 	fr.sb.batch = append(fr.sb.batch, fq)
@@ -250,201 +212,22 @@ func (e *engine) prepareQueued(fr *fastRun, ip uint32, blk *block) *fastQuery {
 	if r.retries > 0 {
 		fq.rto = min(srv.rtt.rto(r.timeout), r.timeout)
 	}
-	q, qlen := packPTRQuery(fq.q[:], 0, addrOf(ip), r.udpSize)
+	q, qlen := dnswire.PackPTRQuery(fq.q[:], 0, addrOf(ip), r.udpSize)
 	fq.qn, fq.qlen = len(q), qlen
 	fr.wg.Add(1)
 	return fq
 }
 
-// flush sends the feeder's batch.
-func (e *engine) flush(fr *fastRun) { e.flushBuf(&fr.sb) }
-
-// flushBuf sends sb's batch, the queries of each server on one of its
-// sockets.
-func (e *engine) flushBuf(sb *sendBuf) {
-	b := sb.batch
-	for len(b) > 0 {
-		i, k := b[0].srv, 0
-		for j := range b {
-			if b[j].srv == i {
-				b[k], b[j] = b[j], b[k]
-				k++
-			}
-		}
-		e.sendFast(sb, e.sock(i), b[:k])
-		b = b[k:]
-	}
-	clear(sb.batch)
-	sb.batch = sb.batch[:0]
-}
-
-// The engine's queue holds prepared queries (of every running Resolve
-// call, in order) that wait for a window slot. Whoever frees slots sends
-// from it: a reader after each batch of answers, the timer on each tick
-// and a feeder after adding to it, so in the steady state the reader that
-// completes answers writes the next queries and no goroutine is woken per
-// query. Feeders wait while it holds qhigh queries.
-
-// enqueue moves the feeder's prepared queries to the engine's queue,
-// waiting while it is full, and sends what the window allows. It returns
-// false when the run ended while waiting (the queries are dropped).
-func (e *engine) enqueue(fr *fastRun) bool {
-	for len(fr.queued) > 0 {
-		e.qmu.Lock()
-		if len(e.queue)-e.qhead >= e.qhigh {
-			if e.space == nil {
-				e.space = make(chan struct{})
-			}
-			ch := e.space
-			e.qmu.Unlock()
-			e.pump(&fr.sb)
-			select {
-			case <-ch:
-				continue
-			case <-fr.ctx.Done():
-			}
-			for i, fq := range fr.queued {
-				*fq = fastQuery{}
-				fastQueries.Put(fq)
-				fr.queued[i] = nil
-				fr.wg.Done()
-			}
-			fr.queued = fr.queued[:0]
-			return false
-		}
-		e.queue = append(e.queue, fr.queued...)
-		e.qmu.Unlock()
-		clear(fr.queued)
-		fr.queued = fr.queued[:0]
-	}
-	e.pump(&fr.sb)
-	return true
-}
-
-// pump sends queued queries while window slots are free, dropping those
-// whose run ended, using sb's buffers.
-func (e *engine) pump(sb *sendBuf) {
-	win := e.r.win
-	for {
-		e.qmu.Lock()
-		for len(sb.batch) < sendBatch && e.qhead < len(e.queue) {
-			fq := e.queue[e.qhead]
-			if fq.run.ctx.Err() != nil {
-				e.queue[e.qhead] = nil
-				e.qhead++
-				fr := fq.run
-				*fq = fastQuery{}
-				fastQueries.Put(fq)
-				fr.wg.Done()
-				continue
-			}
-			if !win.tryAcquire() {
-				break
-			}
-			e.queue[e.qhead] = nil
-			e.qhead++
-			sb.batch = append(sb.batch, fq)
-		}
-		e.compactQueue()
-		e.qmu.Unlock()
-		n := len(sb.batch)
-		if n == 0 {
-			return
-		}
-		e.flushBuf(sb)
-		if n < sendBatch {
-			return
-		}
-	}
-}
-
-// compactQueue reclaims the queue's sent head and wakes waiting feeders
-// when it is low. e.qmu is held.
-func (e *engine) compactQueue() {
-	switch {
-	case e.qhead == len(e.queue):
-		e.queue, e.qhead = e.queue[:0], 0
-	case e.qhead >= 1024 && e.qhead*2 >= len(e.queue):
-		n := copy(e.queue, e.queue[e.qhead:])
-		clear(e.queue[n:])
-		e.queue, e.qhead = e.queue[:n], 0
-	}
-	if e.space != nil && len(e.queue)-e.qhead <= e.qhigh/2 {
-		close(e.space)
-		e.space = nil
-	}
-}
-
-// sendFast registers the queries b (at most sendBatch) on s and writes
-// them. From then on each belongs to the reader or the timer; one that
-// could not be written is expired at once.
-func (e *engine) sendFast(sb *sendBuf, s *udpSock, b []*fastQuery) {
-	ids := make([]uint16, 0, sendBatch)
-	s.mu.Lock()
-	now := time.Now()
-	for j, fq := range b {
-		id := s.freeID()
-		fq.sock, fq.id = s, id
-		fq.q[0], fq.q[1] = byte(id>>8), byte(id)
-		fq.sent, fq.deadline = now, now.Add(fq.rto)
-		s.fast[id] = fq
-		fq.pos = len(s.live)
-		s.live = append(s.live, fq)
-		sb.msgs[j].Buffers[0] = sb.wbufs[j][:copy(sb.wbufs[j][:], fq.q[:fq.qn])]
-		ids = append(ids, id)
-	}
-	s.mu.Unlock()
-	sent := 0
-	for sent < len(b) {
-		var n int
-		var err error
-		if s.pc != nil {
-			n, err = s.pc.WriteBatch(sb.msgs[sent:len(b)], 0)
-		} else {
-			_, err = s.conn.Write(sb.msgs[sent].Buffers[0])
-			n = 1
-		}
-		if err != nil || n <= 0 {
-			break
-		}
-		sent += n
-	}
-	e.r.stats.sent.Add(uint64(sent))
-	for j := sent; j < len(b); j++ {
-		fq := b[j]
-		s.mu.Lock()
-		owned := s.fast[ids[j]] == fq
-		if owned {
-			s.removeFast(fq)
-		}
-		s.mu.Unlock()
-		if owned {
-			e.expireFast(fq)
-		}
-	}
-}
-
-// removeFast takes fq off s. s.mu is held.
-func (s *udpSock) removeFast(fq *fastQuery) {
-	s.fast[fq.id] = nil
-	last := len(s.live) - 1
-	moved := s.live[last]
-	s.live[fq.pos] = moved
-	moved.pos = fq.pos
-	s.live[last] = nil
-	s.live = s.live[:last]
-}
-
 // completeFast completes fq with its answer pkt (already matched by
 // deliver): inline for a plain answer the fast parser takes, else on the
 // slow path. p is the reader's scratch.
-func (e *engine) completeFast(fq *fastQuery, pkt []byte, cut bool, p *parsed) {
-	if pktFlags(pkt)&flagTC != 0 {
+func (e *engine) completeFast(fq *fastQuery, pkt []byte, cut bool, p *dnswire.Answer) {
+	if dnswire.Truncated(pkt) {
 		// Matched by deliver and truncated: it only sends the query to
 		// TCP, whatever its records, so miekg/dns need not read them.
 		cut = true
 	}
-	if cut || !parseFast(pkt, fq.question(), p) {
+	if cut || !p.Parse(pkt, fq.question()) {
 		e.handoff(fq, pkt, cut)
 		return
 	}
@@ -456,7 +239,7 @@ func (e *engine) completeFast(fq *fastQuery, pkt []byte, cut bool, p *parsed) {
 	srv.fails.Store(0)
 	r.win.answered()
 	fq.blk.answered.Add(1)
-	out := p.outcome()
+	out := answerOutcome(p)
 	res := sweep.Result{IP: addrOf(fq.ip), Status: out.status, TTL: out.ttl, Queries: 1, ResolvedAt: now}
 	if out.status == sweep.StatusOK {
 		res.PTRs = out.ptrs
@@ -494,20 +277,19 @@ func (e *engine) expireFast(fq *fastQuery) {
 // with the answer pkt (nil: the first try timed out) and emits the
 // address.
 func (e *engine) handoff(fq *fastQuery, pkt []byte, cut bool) {
-	r := e.r
-	w := slots.Get().(*slot)
+	sl := slots.Get().(*slot)
 	rs := resume{start: fq.start, try: 1, queries: 1}
 	if pkt != nil {
-		w.n, w.cut = copy(w.rbuf[:], pkt), cut
-		rs = resume{start: fq.start, queries: 1, have: true, srv: fq.srv, sock: fq.sock, id: fq.id, sent: fq.sent, deadline: fq.deadline}
+		sl.n, sl.cut = copy(sl.rbuf[:], pkt), cut
+		rs = resume{start: fq.start, queries: 1, have: true, at: fq.flight}
 	}
 	fr, blk, ip, silent := fq.run, fq.blk, addrOf(fq.ip), fq.silent
 	*fq = fastQuery{}
 	fastQueries.Put(fq)
 	go func() {
 		defer fr.wg.Done()
-		defer slots.Put(w)
-		res, err := r.resolveOne(fr.ctx, w, ip, fr.ur.opts, fr.ur.fwd, blk, &rs)
+		defer slots.Put(sl)
+		res, err := fr.ur.resolveOne(fr.ctx, sl, ip, blk, &rs)
 		fr.release(silent)
 		if err != nil {
 			fr.fail(err)
@@ -539,21 +321,4 @@ func (e *engine) tick(stop chan struct{}) {
 		}
 		e.pump(sb) // drops the queries of ended runs too
 	}
-}
-
-// expire takes the queries past their deadline or whose run ended off s
-// and appends them to out.
-func (s *udpSock) expire(now time.Time, out []*fastQuery) []*fastQuery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < len(s.live); {
-		fq := s.live[i]
-		if now.Before(fq.deadline) && fq.run.ctx.Err() == nil {
-			i++
-			continue
-		}
-		s.removeFast(fq)
-		out = append(out, fq)
-	}
-	return out
 }

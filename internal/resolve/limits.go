@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 
@@ -49,4 +50,35 @@ func (z *zoneLimiters) get(k uint32) *rate.Limiter {
 		z.m[k] = l
 	}
 	return l
+}
+
+// wait blocks until every rate limit allows one more query to srv: the
+// Resolver's, the server's and, for a reverse query, its /16 zone's.
+func (r *Resolver) wait(ctx context.Context, srv *server, zone uint32) error {
+	for _, l := range [...]*rate.Limiter{r.limiter, srv.limiter, r.zones.get(zone)} {
+		if l == nil {
+			continue
+		}
+		if err := l.Wait(ctx); err != nil {
+			// The limiter refuses at once when ctx's deadline comes
+			// before the query's turn: no query can go out in time, so
+			// wait for the deadline and report it like any cancellation.
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	}
+	return ctx.Err()
+}
+
+// limited reports whether any rate limit is set.
+func (r *Resolver) limited() bool {
+	if r.limiter != nil || r.zones != nil {
+		return true
+	}
+	for _, s := range r.servers {
+		if s.limiter != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -90,7 +90,7 @@ func (c *pruneCache) disabled16(a, b byte) bool {
 // verdict16 returns whether the /16 a.b answers NXDOMAIN (and its negative
 // TTL), probing it once per pruneTTL for all units; queries is the number
 // of queries this call sent.
-func (r *Resolver) verdict16(ctx context.Context, w *slot, a, b byte) (nx bool, ttl uint32, queries int, err error) {
+func (r *Resolver) verdict16(ctx context.Context, sl *slot, a, b byte) (nx bool, ttl uint32, queries int, err error) {
 	c := &r.prune
 	k := uint16(a)<<8 | uint16(b)
 	now := time.Now()
@@ -111,7 +111,7 @@ func (r *Resolver) verdict16(ctx context.Context, w *slot, a, b byte) (nx bool, 
 		c.z16[k] = e
 		c.mu.Unlock()
 		name := itoa(b) + "." + itoa(a) + ".in-addr.arpa."
-		e.nx, e.ttl, queries, err = r.probe(ctx, w, name, zoneKey(netip.AddrFrom4([4]byte{a, b, 0, 0})), nil)
+		e.nx, e.ttl, queries, err = r.probe(ctx, sl, name, zoneKey(netip.AddrFrom4([4]byte{a, b, 0, 0})), nil)
 		if err != nil {
 			e.expires = time.Time{} // probe again next time
 		}
@@ -155,16 +155,18 @@ func itoa(v byte) string {
 
 // probe asks for a zone's reverse name and reports whether the name itself
 // answered NXDOMAIN (not the end of a CNAME chain), with its negative TTL.
-func (r *Resolver) probe(ctx context.Context, w *slot, name string, zone uint32, blk *block) (nx bool, ttl uint32, queries int, err error) {
-	w.answered = blk // a /24 probe that times out marks its block silent
-	st, err := r.query(ctx, w, name, netip.Addr{}, dns.TypePTR, zone, &queries, nil)
-	w.answered = nil
+func (r *Resolver) probe(ctx context.Context, sl *slot, name string, zone uint32, blk *block) (nx bool, ttl uint32, queries int, err error) {
+	sl.block = blk // a /24 probe that times out marks its block silent
+	req := request{name: name, qtype: dns.TypePTR, zone: zone}
+	st, err := r.query(ctx, sl, &req)
+	sl.block = nil
+	queries = req.sent
 	r.stats.probes.Add(uint64(queries))
 	if err != nil || st != 0 {
 		return false, 0, queries, err
 	}
-	if w.fast {
-		return w.p.rcode == dns.RcodeNameError, w.p.negTTL, queries, nil
+	if sl.fast {
+		return sl.p.Rcode() == dns.RcodeNameError, sl.p.NegTTL(), queries, nil
 	}
-	return w.msg.Rcode == dns.RcodeNameError && len(w.msg.Answer) == 0, negativeTTL(w.msg), queries, nil
+	return sl.msg.Rcode == dns.RcodeNameError && len(sl.msg.Answer) == 0, negativeTTL(sl.msg), queries, nil
 }

@@ -3,11 +3,16 @@ package resolve
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // defaultPort is the DNS port added to servers given without one.
@@ -100,4 +105,61 @@ func SystemServers(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoServers)
 	}
 	return out, nil
+}
+
+// server is one resolver with its limits and health.
+type server struct {
+	addr    netip.AddrPort
+	limiter *rate.Limiter // nil: unlimited
+	rtt     rttEstimator
+	fails   atomic.Int64 // consecutive tries without a valid answer
+	ejected atomic.Int64 // unix nanoseconds until which it is skipped
+	next    atomic.Uint32
+}
+
+// Ejection: a server that fails this many tries in a row while another
+// server is usable is skipped for ejectFor.
+const (
+	ejectAfter = 200
+	ejectFor   = 10 * time.Second
+)
+
+// pick returns the index of the server for round-robin position k: the
+// first server from there that is not ejected, or k's own when all are.
+func (r *Resolver) pick(k uint64) int {
+	n := uint64(len(r.servers))
+	if !r.anyEjected.Load() {
+		return int(k % n)
+	}
+	now := time.Now().UnixNano()
+	for j := range n {
+		if i := (k + j) % n; r.servers[i].ejected.Load() <= now {
+			return int(i)
+		}
+	}
+	return int(k % n)
+}
+
+// failed records a try of server i that got no valid answer and ejects
+// the server after ejectAfter in a row, when another server is usable.
+func (r *Resolver) failed(i int) {
+	srv := r.servers[i]
+	if srv.fails.Add(1) < ejectAfter || len(r.servers) < 2 {
+		return
+	}
+	now := time.Now().UnixNano()
+	usable := 0
+	for j, s := range r.servers {
+		if j != i && s.ejected.Load() <= now {
+			usable++
+		}
+	}
+	if usable == 0 {
+		return
+	}
+	srv.fails.Store(0)
+	srv.ejected.Store(now + int64(ejectFor))
+	r.anyEjected.Store(true)
+	r.stats.ejected.Add(1)
+	slog.Warn("resolve: DNS server ejected", "server", srv.addr.String(), "failed_tries", ejectAfter, "for", ejectFor)
 }

@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -16,55 +15,6 @@ import (
 
 // slots reuses the per-goroutine buffers of lookups.
 var slots = sync.Pool{New: func() any { return newSlot() }}
-
-// Resolve resolves every address of u.Prefix and calls emit exactly once per
-// address with its Result, in any order; emit calls are serialized. emit
-// runs on the Resolver's own goroutines (mostly the socket readers, shared
-// by every running Resolve call): it must be quick and must neither block
-// on nor call into the Resolver. DNS outcomes are Status values. Unless u.Options.NoPrune, the /16 and /24
-// reverse names are asked first and the addresses of a /24 that answers
-// NXDOMAIN are emitted as nxdomain with Pruned set (see prune.go).
-// Addresses are resolved in a shuffled order, interleaved with those of
-// other running Resolve calls. Resolve returns nil once every address is
-// emitted; ctx.Err() when ctx ends first (having emitted only completed
-// addresses); an error wrapping ErrBadUnit for a prefix that is not IPv4;
-// or one wrapping ErrSocket when no query can be sent at all. No emit call
-// happens after Resolve returns. Many Resolve calls may run at once on one
-// Resolver; their queries share its rate limits and in-flight window.
-func (r *Resolver) Resolve(ctx context.Context, u sweep.Unit, emit func(sweep.Result)) error {
-	if !u.Prefix.IsValid() || !u.Prefix.Addr().Is4() {
-		return fmt.Errorf("resolve unit %q: %w: %v", u.ID(), ErrBadUnit, u.Prefix)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := r.eng.acquire(); err != nil {
-		return fmt.Errorf("resolve unit %q: %w", u.ID(), err)
-	}
-	defer r.eng.release()
-	p := u.Prefix.Masked()
-	ur := &unitRun{r: r, opts: u.Options, emitFn: emit, fwd: newForwardCache()}
-	bits := max(p.Bits(), 16) // chunks of at most a /16 keep memory bounded
-	base := u32(p.Addr())
-	size := uint64(1) << (32 - bits)
-	var failed error
-	for k := range uint64(1) << (bits - p.Bits()) {
-		if err := ur.chunk(ctx, uint32(uint64(base)+k*size), int(size)); err != nil {
-			failed = err
-			break
-		}
-	}
-	if ur.emitted == uint64(u.Addresses()) {
-		return nil // complete, even if ctx ended just after the last address
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if failed != nil {
-		return fmt.Errorf("resolve unit %q: %w", u.ID(), failed)
-	}
-	return nil
-}
 
 func u32(a netip.Addr) uint32 {
 	b := a.As4()
@@ -85,8 +35,10 @@ type unitRun struct {
 	emitted uint64 // guarded by mu
 }
 
-// block is one /24 (or the whole chunk when smaller) of a chunk.
+// block is one /24 (or the whole chunk when smaller) of a chunk, or the
+// addresses of one /24 in an address list.
 type block struct {
+	base     uint32 // its first address (of the /24 with an address list)
 	pruned   bool   // answer every unsampled address nxdomain
 	via16    bool   // the NXDOMAIN came from the /16 name
 	ttl      uint32 // the NXDOMAIN's negative TTL
@@ -109,82 +61,127 @@ func (ur *unitRun) emit(res sweep.Result, b *block) {
 	ur.emitted++
 }
 
+// chunk is one part of a unit (at most a /16, so memory stays bounded)
+// being resolved: its addresses base to base+n-1 in blocks of bs (a /24,
+// or the whole chunk when smaller).
+type chunk struct {
+	base   uint32
+	n, bs  int
+	blocks []block
+	done   []atomic.Uint64 // addresses emitted as pruning samples; nil without pruning
+	nx16   bool            // the /16 answered NXDOMAIN
+	ttl16  uint32          // and its negative TTL
+}
+
 // chunk resolves the n addresses (a power of two, at most 65536) from
 // base: the probes and samples of pruning first, then every address.
 func (ur *unitRun) chunk(ctx context.Context, base uint32, n int) error {
-	r := ur.r
 	bs := min(n, 256)
-	blocks := make([]block, n/bs)
-	prune := !ur.opts.NoPrune && bs >= pruneMinBlock
-	var done []atomic.Uint64 // addresses emitted as samples
-	if prune {
-		done = make([]atomic.Uint64, (n+63)/64)
-		a, b := byte(base>>24), byte(base>>16)
-		var nx16 bool
-		var ttl16 uint32
-		err := ur.run(ctx, 1, func(ctx context.Context, w *slot, _ int) error {
-			if err := r.win.acquire(ctx); err != nil {
-				return err
-			}
-			defer r.win.release()
-			var q int
-			var err error
-			nx16, ttl16, q, err = r.verdict16(ctx, w, a, b)
-			blocks[0].probeQ.Add(int32(q))
+	c := &chunk{base: base, n: n, bs: bs, blocks: make([]block, n/bs)}
+	for i := range c.blocks {
+		c.blocks[i].base = base + uint32(i*bs)
+	}
+	if !ur.opts.NoPrune && bs >= pruneMinBlock {
+		if err := ur.prune(ctx, c); err != nil {
 			return err
-		})
-		if err != nil {
-			return err
-		}
-		err = ur.run(ctx, len(blocks), func(ctx context.Context, w *slot, i int) error {
-			return ur.probeBlock(ctx, w, base+uint32(i*bs), bs, &blocks[i], nx16, ttl16, done[i*bs/64:])
-		})
-		if err != nil {
-			return err
-		}
-		if nx16 && r.prune.disabled16(a, b) {
-			// A sample proved the /16's NXDOMAIN wrong: trust only the
-			// /24s that answered NXDOMAIN themselves.
-			for i := range blocks {
-				if blocks[i].via16 {
-					blocks[i].pruned = false
-				}
-			}
 		}
 	}
 	stride, off := uint32(rand.Uint32()|1), rand.Uint32()
 	mask := uint32(n - 1)
-	if !ur.opts.Confirm {
-		order := func(i int) uint32 { return (uint32(i)*stride + off) & mask }
-		return ur.fastChunk(ctx, base, n, order, blocks, bs, done)
-	}
-	return ur.run(ctx, n, func(ctx context.Context, w *slot, i int) error {
+	return ur.resolveAll(ctx, n, func(i int) (uint32, *block, bool) {
 		idx := (uint32(i)*stride + off) & mask
-		if done != nil && done[idx/64].Load()&(1<<(idx%64)) != 0 {
-			return nil
-		}
-		blk := &blocks[int(idx)/bs]
-		ip := addrOf(base + idx)
-		if blk.pruned {
-			r.stats.pruned.Add(1)
-			ur.emit(sweep.Result{IP: ip, Status: sweep.StatusNXDomain, TTL: blk.ttl, Pruned: true, ResolvedAt: time.Now()}, blk)
-			return nil
-		}
-		return ur.resolveEmit(ctx, w, ip, blk)
+		ip, blk := c.base+idx, &c.blocks[int(idx)/c.bs]
+		return ip, blk, ur.settle(ip, blk, c.done, int(idx))
 	})
 }
 
-// resolveEmit resolves one address in a window slot and emits it.
-func (ur *unitRun) resolveEmit(ctx context.Context, w *slot, ip netip.Addr, blk *block) error {
+// resolveAll resolves and emits the n addresses next gives: on the fast
+// path, or with forward confirmation on the slow one. next(i) returns the
+// i-th address and its block, or false when it needs no query of its own.
+func (ur *unitRun) resolveAll(ctx context.Context, n int, next func(i int) (uint32, *block, bool)) error {
+	if !ur.opts.Confirm {
+		return ur.feed(ctx, n, next)
+	}
+	return ur.run(ctx, n, func(ctx context.Context, sl *slot, i int) error {
+		ip, blk, ok := next(i)
+		if !ok {
+			return nil
+		}
+		return ur.resolveEmit(ctx, sl, addrOf(ip), blk)
+	})
+}
+
+// settle looks at address ip of block blk, bit in done, before it is
+// asked, and reports whether it needs a query: not when it was emitted as
+// a pruning sample, nor when its block is pruned (then it is emitted here
+// as nxdomain).
+func (ur *unitRun) settle(ip uint32, blk *block, done []atomic.Uint64, bit int) bool {
+	if done != nil && done[bit/64].Load()&(1<<(bit%64)) != 0 {
+		return false
+	}
+	if blk.pruned {
+		ur.r.stats.pruned.Add(1)
+		ur.emit(sweep.Result{IP: addrOf(ip), Status: sweep.StatusNXDomain, TTL: blk.ttl, Pruned: true, ResolvedAt: time.Now()}, blk)
+		return false
+	}
+	return true
+}
+
+// prune asks the chunk's /16 and /24 reverse names and samples the blocks
+// that answered NXDOMAIN, marking the blocks that are pruned.
+func (ur *unitRun) prune(ctx context.Context, c *chunk) error {
 	r := ur.r
-	slot := !blk.silent()
-	if slot {
+	c.done = make([]atomic.Uint64, (c.n+63)/64)
+	a, b := byte(c.base>>24), byte(c.base>>16)
+	err := ur.run(ctx, 1, func(ctx context.Context, sl *slot, _ int) error {
+		if err := r.win.acquire(ctx); err != nil {
+			return err
+		}
+		defer r.win.release()
+		var q int
+		var err error
+		c.nx16, c.ttl16, q, err = r.verdict16(ctx, sl, a, b)
+		c.blocks[0].probeQ.Add(int32(q))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = ur.run(ctx, len(c.blocks), func(ctx context.Context, sl *slot, i int) error {
+		return ur.probeBlock(ctx, sl, c, i)
+	})
+	if err != nil {
+		return err
+	}
+	if c.nx16 {
+		r.recheck16(c.blocks)
+	}
+	return nil
+}
+
+// recheck16 unprunes the blocks pruned by their /16's NXDOMAIN when a
+// sample has since proved it wrong: only the /24s that answered NXDOMAIN
+// themselves are trusted.
+func (r *Resolver) recheck16(blocks []block) {
+	for i := range blocks {
+		blk := &blocks[i]
+		if blk.via16 && r.prune.disabled16(byte(blk.base>>24), byte(blk.base>>16)) {
+			blk.pruned = false
+		}
+	}
+}
+
+// resolveEmit resolves one address in a window slot and emits it.
+func (ur *unitRun) resolveEmit(ctx context.Context, sl *slot, ip netip.Addr, blk *block) error {
+	r := ur.r
+	slotted := !blk.silent()
+	if slotted {
 		if err := r.win.acquire(ctx); err != nil {
 			return err
 		}
 	}
-	res, err := r.resolveOne(ctx, w, ip, ur.opts, ur.fwd, blk, nil)
-	if slot {
+	res, err := ur.resolveOne(ctx, sl, ip, blk, nil)
+	if slotted {
 		r.win.release()
 	}
 	if err != nil {
@@ -194,23 +191,45 @@ func (ur *unitRun) resolveEmit(ctx context.Context, w *slot, ip netip.Addr, blk 
 	return nil
 }
 
-// probeBlock decides whether the bs addresses from base are pruned: by the
-// /16's NXDOMAIN or by asking for the /24 name, then by resolving a few
-// samples (emitted, and marked in done) that must all be nxdomain.
-func (ur *unitRun) probeBlock(ctx context.Context, w *slot, base uint32, bs int, blk *block, nx16 bool, ttl16 uint32, done []atomic.Uint64) error {
+// probeBlock decides whether block i of c is pruned; see probeSet.
+func (ur *unitRun) probeBlock(ctx context.Context, sl *slot, c *chunk, i int) error {
+	base := c.base + uint32(i*c.bs)
+	return ur.probeSet(ctx, sl, probeSet{
+		blk: &c.blocks[i], n: c.bs, nx16: c.nx16, ttl16: c.ttl16, done: c.done,
+		at: func(j int) (uint32, int) { return base + uint32(j), i*c.bs + j },
+	})
+}
+
+// probeSet is one /24 block as pruning sees it: n distinct addresses to
+// sample from, at(j) giving the j-th and its bit in done, and the verdict
+// of its /16.
+type probeSet struct {
+	blk   *block
+	n     int
+	at    func(j int) (ip uint32, bit int)
+	done  []atomic.Uint64
+	nx16  bool
+	ttl16 uint32
+}
+
+// probeSet decides whether ps's block is pruned: by the /16's NXDOMAIN or
+// by asking for the /24 name, then by resolving a few samples (emitted,
+// and marked in ps.done) that must all be nxdomain.
+func (ur *unitRun) probeSet(ctx context.Context, sl *slot, ps probeSet) error {
 	r := ur.r
-	a, b, c := byte(base>>24), byte(base>>16), byte(base>>8)
-	if r.prune.disabled24(a, b, c) {
+	blk := ps.blk
+	a, b, cc := byte(blk.base>>24), byte(blk.base>>16), byte(blk.base>>8)
+	if r.prune.disabled24(a, b, cc) {
 		return nil
 	}
-	nx, ttl, via16 := nx16, ttl16, nx16
+	nx, ttl, via16 := ps.nx16, ps.ttl16, ps.nx16
 	if !nx {
 		if err := r.win.acquire(ctx); err != nil {
 			return err
 		}
 		var q int
 		var err error
-		nx, ttl, q, err = r.probe(ctx, w, itoa(c)+"."+itoa(b)+"."+itoa(a)+".in-addr.arpa.", zoneKey(addrOf(base)), blk)
+		nx, ttl, q, err = r.probe(ctx, sl, itoa(cc)+"."+itoa(b)+"."+itoa(a)+".in-addr.arpa.", zoneKey(addrOf(blk.base)), blk)
 		r.win.release()
 		blk.probeQ.Add(int32(q))
 		if err != nil {
@@ -220,43 +239,54 @@ func (ur *unitRun) probeBlock(ctx context.Context, w *slot, base uint32, bs int,
 	if !nx {
 		return nil
 	}
-	k := max(1, bs/samplesPer)
-	var picked [256]bool
-	wrong := false
-	for range k {
-		j := rand.IntN(bs)
-		for picked[j] {
-			j = (j + 1) % bs
-		}
-		picked[j] = true
-		done[j/64].Or(1 << (j % 64))
-		r.stats.sampled.Add(1)
-		if err := r.win.acquire(ctx); err != nil {
-			return err
-		}
-		res, err := r.resolveOne(ctx, w, addrOf(base+uint32(j)), ur.opts, ur.fwd, blk, nil)
-		r.win.release()
-		if err != nil {
-			return err
-		}
-		if res.Status == sweep.StatusOK || res.Status == sweep.StatusNoData {
-			wrong = true
-		}
-		ur.emit(res, blk)
+	wrong, err := ur.sample(ctx, sl, ps)
+	if err != nil {
+		return err
 	}
 	if wrong {
 		r.stats.pruneDisabled.Add(1)
-		r.prune.disable(a, b, c, via16)
+		r.prune.disable(a, b, cc, via16)
 		return nil
 	}
 	blk.pruned, blk.ttl, blk.via16 = true, ttl, via16
 	return nil
 }
 
+// sample resolves and emits one address in samplesPer of ps's (at least
+// one), marking them in ps.done, and reports whether one of them exists
+// (ok or nodata): the server's NXDOMAIN was wrong.
+func (ur *unitRun) sample(ctx context.Context, sl *slot, ps probeSet) (wrong bool, err error) {
+	r := ur.r
+	var picked [256]bool
+	for range max(1, ps.n/samplesPer) {
+		j := rand.IntN(ps.n)
+		for picked[j] {
+			j = (j + 1) % ps.n
+		}
+		picked[j] = true
+		ip, bit := ps.at(j)
+		ps.done[bit/64].Or(1 << (bit % 64))
+		r.stats.sampled.Add(1)
+		if err := r.win.acquire(ctx); err != nil {
+			return false, err
+		}
+		res, err := ur.resolveOne(ctx, sl, addrOf(ip), ps.blk, nil)
+		r.win.release()
+		if err != nil {
+			return false, err
+		}
+		if res.Status == sweep.StatusOK || res.Status == sweep.StatusNoData {
+			wrong = true
+		}
+		ur.emit(res, ps.blk)
+	}
+	return wrong, nil
+}
+
 // run calls f for every i in [0, n) on at most the Resolver's concurrency
 // of goroutines, each with its own slot, and returns the first error (after
 // which the others stop taking work).
-func (ur *unitRun) run(ctx context.Context, n int, f func(ctx context.Context, w *slot, i int) error) error {
+func (ur *unitRun) run(ctx context.Context, n int, f func(ctx context.Context, sl *slot, i int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -269,14 +299,14 @@ func (ur *unitRun) run(ctx context.Context, n int, f func(ctx context.Context, w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := slots.Get().(*slot)
-			defer slots.Put(w)
+			sl := slots.Get().(*slot)
+			defer slots.Put(sl)
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(n) || ctx.Err() != nil {
 					return
 				}
-				if err := f(ctx, w, int(i)); err != nil {
+				if err := f(ctx, sl, int(i)); err != nil {
 					errOnce.Do(func() { first = err })
 					cancel()
 					return
@@ -288,17 +318,19 @@ func (ur *unitRun) run(ctx context.Context, n int, f func(ctx context.Context, w
 	return first
 }
 
-// resolveOne resolves one address: its PTR records and, when asked, the
-// forward confirmation of each name. rs, when not nil, is where the fast
-// path left its first query.
-func (r *Resolver) resolveOne(ctx context.Context, w *slot, ip netip.Addr, opts sweep.Options, fwd *forwardCache, blk *block, rs *resume) (sweep.Result, error) {
-	res := sweep.Result{IP: ip}
+// resolveOne resolves one address of block blk: its PTR records and, when
+// asked, the forward confirmation of each name. rs, when not nil, is where
+// the fast path left its first query.
+func (ur *unitRun) resolveOne(ctx context.Context, sl *slot, ip netip.Addr, blk *block, rs *resume) (sweep.Result, error) {
+	r := ur.r
+	req := request{ip: ip, qtype: dns.TypePTR, zone: zoneKey(ip), from: rs}
 	if rs != nil {
-		res.Queries = rs.queries
+		req.sent = rs.queries
 	}
-	w.answered = blk
-	out, err := r.lookup(ctx, w, "", ip, dns.TypePTR, zoneKey(ip), &res.Queries, rs)
-	w.answered = nil
+	sl.block = blk
+	out, err := r.lookup(ctx, sl, req)
+	sl.block = nil
+	res := sweep.Result{IP: ip, Queries: out.queries}
 	if err != nil {
 		return res, err
 	}
@@ -309,9 +341,10 @@ func (r *Resolver) resolveOne(ctx context.Context, w *slot, ip netip.Addr, opts 
 			res.PTRs = ptrNames(out.rrs)
 		}
 		res.TTL = res.PTRs[0].TTL
-		if opts.Confirm {
+		if ur.opts.Confirm {
 			for i := range res.PTRs {
-				f, err := r.confirm(ctx, w, fwd, res.PTRs[i].Name, ip, &res.Queries)
+				f, q, err := r.confirm(ctx, sl, ur.fwd, res.PTRs[i].Name, ip)
+				res.Queries += q
 				if err != nil {
 					return res, err
 				}

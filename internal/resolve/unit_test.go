@@ -329,14 +329,13 @@ func TestQPSDeadline(t *testing.T) {
 func TestUnpackableName(t *testing.T) {
 	s := newServer(t, synthetic)
 	r := mustNew(t, Config{Servers: []string{s.Addr}})
-	queries := 0
 	if err := r.eng.acquire(); err != nil {
 		t.Fatal(err)
 	}
 	defer r.eng.release()
-	out, err := r.lookup(t.Context(), newSlot(), "a..example.", netip.Addr{}, dns.TypeA, 0, &queries, nil)
-	if err != nil || out.status != sweep.StatusServFail || queries != 0 || s.total.Load() != 0 {
-		t.Errorf("lookup = %v, %v with %d queries, want servfail, nil, 0", out.status, err, queries)
+	out, err := r.lookup(t.Context(), newSlot(), request{name: "a..example.", qtype: dns.TypeA})
+	if err != nil || out.status != sweep.StatusServFail || out.queries != 0 || s.total.Load() != 0 {
+		t.Errorf("lookup = %v, %v with %d queries, want servfail, nil, 0", out.status, err, out.queries)
 	}
 }
 

@@ -3,6 +3,7 @@ package resolve
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,8 @@ import (
 // concurrent use.
 type window struct {
 	tokens chan struct{} // one token per free slot; capacity max
+
+	inFlight, peak atomic.Int64 // slots taken now, and the most at once
 
 	mu       sync.Mutex
 	limit    int // current window
@@ -37,18 +40,19 @@ const (
 )
 
 func newWindow(max int) *window {
-	w := &window{tokens: make(chan struct{}, max), max: max, min: min(minWindow, max)}
-	w.limit = min(initialWindow, max)
-	for range w.limit {
-		w.tokens <- struct{}{}
+	win := &window{tokens: make(chan struct{}, max), max: max, min: min(minWindow, max)}
+	win.limit = min(initialWindow, max)
+	for range win.limit {
+		win.tokens <- struct{}{}
 	}
-	return w
+	return win
 }
 
 // acquire takes a slot, waiting for one or for ctx to end.
-func (w *window) acquire(ctx context.Context) error {
+func (win *window) acquire(ctx context.Context) error {
 	select {
-	case <-w.tokens:
+	case <-win.tokens:
+		win.took()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -56,91 +60,100 @@ func (w *window) acquire(ctx context.Context) error {
 }
 
 // tryAcquire takes a slot if one is free at once.
-func (w *window) tryAcquire() bool {
+func (win *window) tryAcquire() bool {
 	select {
-	case <-w.tokens:
+	case <-win.tokens:
+		win.took()
 		return true
 	default:
 		return false
 	}
 }
 
+// took counts a slot taken and keeps the peak.
+func (win *window) took() {
+	n := win.inFlight.Add(1)
+	for p := win.peak.Load(); n > p && !win.peak.CompareAndSwap(p, n); p = win.peak.Load() {
+	}
+}
+
 // release returns a slot taken by acquire.
-func (w *window) release() {
-	w.mu.Lock()
-	if w.debt > 0 {
-		w.debt--
-		w.mu.Unlock()
+func (win *window) release() {
+	win.inFlight.Add(-1)
+	win.mu.Lock()
+	if win.debt > 0 {
+		win.debt--
+		win.mu.Unlock()
 		return
 	}
-	w.mu.Unlock()
-	w.tokens <- struct{}{}
+	win.mu.Unlock()
+	win.tokens <- struct{}{}
 }
 
 // answered records a try that got an answer.
-func (w *window) answered() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.tries++
-	if w.answers++; w.answers >= w.limit && w.limit < w.max {
-		w.answers = 0
-		w.limit++
-		if w.debt > 0 {
-			w.debt--
+func (win *window) answered() {
+	win.mu.Lock()
+	defer win.mu.Unlock()
+	win.tries++
+	if win.answers++; win.answers >= win.limit && win.limit < win.max {
+		win.answers = 0
+		win.limit++
+		if win.debt > 0 {
+			win.debt--
 		} else {
-			w.tokens <- struct{}{} // never blocks: fewer than max tokens exist
+			win.tokens <- struct{}{} // never blocks: fewer than max tokens exist
 		}
 	}
-	w.check()
+	win.check()
 }
 
 // timedOut records a try that timed out; congestion says whether it counts
 // as loss (the zone answers other queries).
-func (w *window) timedOut(congestion bool) {
+func (win *window) timedOut(congestion bool) {
 	if !congestion {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.tries++
-	w.timeouts++
+	win.mu.Lock()
+	defer win.mu.Unlock()
+	win.tries++
+	win.timeouts++
 	// A lost answer in a zone that answers may be a drop or just a late
 	// answer on a busy machine: shrink only when the share of such
 	// timeouts over a sample is above target.
-	w.check()
+	win.check()
 }
 
-// decrease shrinks the window by a quarter. w.mu is held.
-func (w *window) decrease(now time.Time) {
-	w.lastDec = now
-	w.tries, w.timeouts = 0, 0
-	next := max(w.min, w.limit*3/4)
-	w.debt += w.limit - next
-	w.limit = next
-	w.answers = 0
+// decrease shrinks the window by a quarter. win.mu is held.
+func (win *window) decrease(now time.Time) {
+	win.lastDec = now
+	win.tries, win.timeouts = 0, 0
+	next := max(win.min, win.limit*3/4)
+	win.debt += win.limit - next
+	win.limit = next
+	win.answers = 0
 }
 
 // check shrinks the window when the recent timeout share is above target.
-// w.mu is held.
-func (w *window) check() {
-	if w.tries < decreaseSample {
+// win.mu is held.
+func (win *window) check() {
+	if win.tries < decreaseSample {
 		return
 	}
-	share := float64(w.timeouts) / float64(w.tries)
+	share := float64(win.timeouts) / float64(win.tries)
 	if share <= timeoutTarget {
-		w.tries, w.timeouts = 0, 0
+		win.tries, win.timeouts = 0, 0
 		return
 	}
-	if now := time.Now(); now.Sub(w.lastDec) >= decreaseEvery {
-		w.decrease(now)
+	if now := time.Now(); now.Sub(win.lastDec) >= decreaseEvery {
+		win.decrease(now)
 	}
 }
 
 // size returns the current window.
-func (w *window) size() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.limit
+func (win *window) size() int {
+	win.mu.Lock()
+	defer win.mu.Unlock()
+	return win.limit
 }
 
 // rttEstimator keeps a server's smoothed RTT and variance (RFC 6298) and
@@ -161,28 +174,28 @@ type rttEstimator struct {
 // query is dropped as Unmatched.
 const minRTO = 50 * time.Millisecond
 
-func (e *rttEstimator) observe(rtt time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.seen {
-		e.srtt, e.rttvar, e.seen = rtt, rtt/2, true
+func (est *rttEstimator) observe(rtt time.Duration) {
+	est.mu.Lock()
+	defer est.mu.Unlock()
+	if !est.seen {
+		est.srtt, est.rttvar, est.seen = rtt, rtt/2, true
 		return
 	}
-	d := e.srtt - rtt
+	d := est.srtt - rtt
 	if d < 0 {
 		d = -d
 	}
-	e.rttvar = (3*e.rttvar + d) / 4
-	e.srtt = (7*e.srtt + rtt) / 8
+	est.rttvar = (3*est.rttvar + d) / 4
+	est.srtt = (7*est.srtt + rtt) / 8
 }
 
 // rto returns the retransmit timeout, at least minRTO and at most limit;
 // limit before any measurement.
-func (e *rttEstimator) rto(limit time.Duration) time.Duration {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.seen {
+func (est *rttEstimator) rto(limit time.Duration) time.Duration {
+	est.mu.Lock()
+	defer est.mu.Unlock()
+	if !est.seen {
 		return limit
 	}
-	return min(max(e.srtt+4*e.rttvar, minRTO), limit)
+	return min(max(est.srtt+4*est.rttvar, minRTO), limit)
 }

@@ -8,61 +8,68 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/time/rate"
+
+	"github.com/ptrsweep/ptrsweep/internal/resolve/dnswire"
 )
 
-// wait blocks until every rate limit allows one more query to srv: the
-// Resolver's, the server's and, for a reverse query, its /16 zone's.
-func (r *Resolver) wait(ctx context.Context, srv *server, zone uint32) error {
-	for _, l := range [...]*rate.Limiter{r.limiter, srv.limiter, r.zones.get(zone)} {
-		if l == nil {
-			continue
-		}
-		if err := l.Wait(ctx); err != nil {
-			// The limiter refuses at once when ctx's deadline comes
-			// before the query's turn: no query can go out in time, so
-			// wait for the deadline and report it like any cancellation.
-			<-ctx.Done()
-			return ctx.Err()
-		}
-	}
-	return ctx.Err()
+// tcpIdleMax is the number of idle TCP connections kept per server.
+const tcpIdleMax = 4
+
+// tcpPool keeps a few idle TCP connections per server for the answers that
+// arrive truncated over UDP, so each does not pay a new handshake: a DNS
+// TCP connection carries any number of queries, one after the other
+// (RFC 7766). A connection goes back to the pool only after a complete,
+// matching exchange, so nothing stale waits on it. The zero value is
+// ready; it is safe for concurrent use.
+type tcpPool struct {
+	mu   sync.Mutex
+	idle map[netip.AddrPort][]net.Conn
 }
 
-// limited reports whether any rate limit is set.
-func (r *Resolver) limited() bool {
-	if r.limiter != nil || r.zones != nil {
-		return true
+// get returns an idle connection to server, or nil.
+func (p *tcpPool) get(server netip.AddrPort) net.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cs := p.idle[server]
+	if len(cs) == 0 {
+		return nil
 	}
-	for _, s := range r.servers {
-		if s.limiter != nil {
-			return true
-		}
-	}
-	return false
+	c := cs[len(cs)-1]
+	p.idle[server] = cs[:len(cs)-1]
+	return c
 }
 
-// accept checks the answer the reader handed to w and prepares it for
-// the caller: a cut-off packet is accepted (it sends the query to TCP), a
-// PTR answer the fast parser understands sets w.fast, anything else must
-// pass validate and sets w.msg.
-func (w *slot) accept() bool {
-	pkt := w.rbuf[:w.n]
-	w.fast, w.msg = false, nil
-	if w.cut {
-		return true
+// put returns a healthy connection to the pool, or closes it when the pool
+// is full.
+func (p *tcpPool) put(server netip.AddrPort, c net.Conn) {
+	_ = c.SetDeadline(time.Time{})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.idle == nil {
+		p.idle = make(map[netip.AddrPort][]net.Conn)
 	}
-	if w.qtype == dns.TypePTR && parseFast(pkt, w.question(), &w.p) {
-		w.fast = true
-		return true
+	if len(p.idle[server]) >= tcpIdleMax {
+		c.Close()
+		return
 	}
-	m, ok := validate(pkt, w.question(), true)
-	w.msg = m
-	return ok
+	p.idle[server] = append(p.idle[server], c)
+}
+
+// closeAll closes every idle connection.
+func (p *tcpPool) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s, cs := range p.idle {
+		for _, c := range cs {
+			c.Close()
+		}
+		delete(p.idle, s)
+	}
 }
 
 // exchangeTCP repeats a truncated query (wire, whose question section is
@@ -70,7 +77,7 @@ func (w *slot) accept() bool {
 // (a pooled connection the server has closed meanwhile is replaced by a new
 // one). With p (a PTR query), an answer the fast parser takes is parsed
 // into p and the returned message is nil.
-func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire, question []byte, p *parsed) (*dns.Msg, error) {
+func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire, question []byte, p *dnswire.Answer) (*dns.Msg, error) {
 	tctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	var resp []byte
@@ -89,7 +96,7 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire,
 		}
 		var err error
 		resp, err = tcpRoundTrip(tctx, c, wire)
-		if err == nil && len(resp) >= headerLen && pktID(resp) == pktID(wire) {
+		if err == nil && len(resp) >= dnswire.HeaderLen && dnswire.ID(resp) == dnswire.ID(wire) {
 			r.tcp.put(server, c)
 			break
 		}
@@ -102,7 +109,7 @@ func (r *Resolver) exchangeTCP(ctx context.Context, server netip.AddrPort, wire,
 		}
 		return nil, r.tryFailed(ctx, server, "tcp", err)
 	}
-	if p != nil && parseFast(resp, question, p) {
+	if p != nil && p.Parse(resp, question) {
 		return nil, nil
 	}
 	m, ok := validate(resp, question, false)
@@ -158,35 +165,4 @@ func (r *Resolver) tryFailed(ctx context.Context, server netip.AddrPort, proto s
 func deadlineOnCancel(ctx context.Context, c net.Conn, deadline time.Time) (stop func() bool) {
 	_ = c.SetDeadline(deadline)
 	return context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
-}
-
-// validate unpacks wire (whose ID is already matched) and reports whether
-// it is a response to the query with the question section question: a
-// response to a standard query with the same question (name compared
-// case-insensitively, type and class). Two cases are let through with
-// less: over UDP, a truncated response whose records did not unpack (it
-// only sends us to TCP), and an error response (not NOERROR or NXDOMAIN)
-// that carries no question and no answer, as some servers send with
-// REFUSED or FORMERR (it only sends us to the next server).
-func validate(wire []byte, question []byte, udp bool) (*dns.Msg, bool) {
-	m := new(dns.Msg)
-	err := m.Unpack(wire)
-	if !m.Response || m.Opcode != dns.OpcodeQuery {
-		return nil, false
-	}
-	if err != nil {
-		if udp && m.Truncated && matchQuestion(wire, question) {
-			m.Answer, m.Ns, m.Extra = nil, nil, nil
-			return m, true
-		}
-		return nil, false
-	}
-	if len(m.Question) == 0 && !m.Truncated && len(m.Answer) == 0 &&
-		m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
-		return m, true
-	}
-	if len(m.Question) != 1 || !matchQuestion(wire, question) {
-		return nil, false
-	}
-	return m, true
 }

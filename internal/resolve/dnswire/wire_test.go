@@ -1,4 +1,4 @@
-package resolve
+package dnswire
 
 import (
 	"net/netip"
@@ -11,13 +11,38 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
-// referenceOutcome is what lookup's miekg/dns path makes of one answer to
-// a PTR question, following CNAMEs in the answer: the outcome the fast
-// parser must reproduce. ok is false when lookup would ask again (the
-// chain leaves the answer without records).
-func referenceOutcome(m *dns.Msg, qname string) (out outcome, ok bool) {
+// result is the outcome of one answer to a PTR query, as the resolver
+// makes it: a status, the negative TTL, the canonical PTRs.
+type result struct {
+	status sweep.Status
+	ttl    uint32
+	ptrs   []sweep.PTR
+}
+
+// parsedResult is what the resolver makes of a parsed Answer.
+func parsedResult(a *Answer) result {
+	switch {
+	case a.Rcode() == dns.RcodeNameError:
+		return result{status: sweep.StatusNXDomain, ttl: a.NegTTL()}
+	case a.Len() == 0:
+		return result{status: sweep.StatusNoData, ttl: a.NegTTL()}
+	}
+	out := result{status: sweep.StatusOK}
+	for i := range a.Len() {
+		out.ptrs = append(out.ptrs, sweep.PTR{Name: string(a.Name(i)), TTL: a.TTL(i)})
+	}
+	return out
+}
+
+// referenceOutcome is what the resolver's miekg/dns path makes of one
+// answer to a PTR question, following CNAMEs in the answer: the outcome
+// the fast parser must reproduce. ok is false when the resolver would ask
+// again (the chain leaves the answer without records). A loop is
+// servfail; Parse accepts at most one CNAME, so the resolver's bound on
+// chain length never matters here.
+func referenceOutcome(m *dns.Msg, qname string) (out result, ok bool) {
 	seen := map[string]bool{strings.ToLower(qname): true}
-	cur, hops := qname, 0
+	cur := qname
 	var rrs []dns.RR
 	for {
 		next := ""
@@ -35,23 +60,52 @@ func referenceOutcome(m *dns.Msg, qname string) (out outcome, ok bool) {
 		if next == "" {
 			break
 		}
-		hops++
-		if hops > maxHops || seen[strings.ToLower(next)] {
-			return outcome{status: sweep.StatusServFail}, true
+		if seen[strings.ToLower(next)] {
+			return result{status: sweep.StatusServFail}, true
 		}
 		seen[strings.ToLower(next)] = true
 		cur = next
 	}
 	switch {
 	case m.Rcode == dns.RcodeNameError:
-		return outcome{status: sweep.StatusNXDomain, ttl: negativeTTL(m)}, true
+		return result{status: sweep.StatusNXDomain, ttl: negativeTTL(m)}, true
 	case len(rrs) > 0:
-		return outcome{status: sweep.StatusOK, ptrs: ptrNames(rrs)}, true
+		return result{status: sweep.StatusOK, ptrs: ptrNames(rrs)}, true
 	case cur == qname:
-		return outcome{status: sweep.StatusNoData, ttl: negativeTTL(m)}, true
+		return result{status: sweep.StatusNoData, ttl: negativeTTL(m)}, true
 	}
-	return outcome{}, false
+	return result{}, false
 }
+
+// ptrNames returns the canonical PTR names of rrs, each once with its
+// first TTL.
+func ptrNames(rrs []dns.RR) []sweep.PTR {
+	var out []sweep.PTR
+	seen := map[string]bool{}
+	for _, rr := range rrs {
+		name := sweep.CanonicalName(rr.(*dns.PTR).Ptr)
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, sweep.PTR{Name: name, TTL: rr.Header().Ttl})
+		}
+	}
+	return out
+}
+
+// negativeTTL is the smaller of the first authority SOA's TTL and MINIMUM.
+func negativeTTL(m *dns.Msg) uint32 {
+	for _, rr := range m.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return min(soa.Hdr.Ttl, soa.Minttl)
+		}
+	}
+	return 0
+}
+
+const (
+	rev7  = "7.2.0.192.in-addr.arpa."
+	rev7d = "7.0/25.2.0.192.in-addr.arpa." // an RFC 2317 delegated name
+)
 
 var fuzzIP = netip.MustParseAddr("192.0.2.7")
 
@@ -130,17 +184,17 @@ func seedAnswers(t testing.TB) [][]byte {
 // fast parser and, when it accepts, checks that miekg/dns accepts it too
 // with the same outcome.
 func checkAgainstMiekg(t *testing.T, pkt []byte) bool {
-	var qbuf [maxQueryLen]byte
-	q, qlen := packPTRQuery(qbuf[:], 0, fuzzIP, 1232)
-	var p parsed
-	if !parseFast(pkt, q[headerLen:headerLen+qlen], &p) {
+	var qbuf [MaxPTRQueryLen]byte
+	q, qlen := PackPTRQuery(qbuf[:], 0, fuzzIP, 1232)
+	var a Answer
+	if !a.Parse(pkt, q[HeaderLen:HeaderLen+qlen]) {
 		return false
 	}
 	m := new(dns.Msg)
 	if err := m.Unpack(pkt); err != nil {
 		t.Fatalf("fast parser accepted %x; miekg/dns: %v", pkt, err)
 	}
-	got, want := p.outcome(), outcome{}
+	got := parsedResult(&a)
 	want, ok := referenceOutcome(m, rev7)
 	if !ok {
 		t.Fatalf("packet %x: fast %+v, miekg/dns would ask again", pkt, got)
@@ -197,10 +251,10 @@ func FuzzAppendName(f *testing.F) {
 }
 
 func TestPackPTRQuery(t *testing.T) {
-	var buf [maxQueryLen]byte
+	var buf [MaxPTRQueryLen]byte
 	for _, ip := range []string{"0.0.0.0", "192.0.2.7", "255.255.255.255", "10.100.9.99"} {
 		a := netip.MustParseAddr(ip)
-		q, _ := packPTRQuery(buf[:], 0x1234, a, 1400)
+		q, _ := PackPTRQuery(buf[:], 0x1234, a, 1400)
 		m := new(dns.Msg)
 		if err := m.Unpack(q); err != nil {
 			t.Fatalf("%s: %v", ip, err)
@@ -213,22 +267,22 @@ func TestPackPTRQuery(t *testing.T) {
 }
 
 func BenchmarkPackPTRQuery(b *testing.B) {
-	var buf [maxQueryLen]byte
+	var buf [MaxPTRQueryLen]byte
 	ip := netip.MustParseAddr("198.51.100.7")
 	b.ReportAllocs()
 	for b.Loop() {
-		packPTRQuery(buf[:], 1, ip, 1232)
+		PackPTRQuery(buf[:], 1, ip, 1232)
 	}
 }
 
 func BenchmarkParseFast(b *testing.B) {
 	pkt := seedAnswers(b)[1]
-	var qbuf [maxQueryLen]byte
-	q, qlen := packPTRQuery(qbuf[:], 0, fuzzIP, 1232)
-	var p parsed
+	var qbuf [MaxPTRQueryLen]byte
+	q, qlen := PackPTRQuery(qbuf[:], 0, fuzzIP, 1232)
+	var a Answer
 	b.ReportAllocs()
 	for b.Loop() {
-		if !parseFast(pkt, q[headerLen:headerLen+qlen], &p) {
+		if !a.Parse(pkt, q[HeaderLen:HeaderLen+qlen]) {
 			b.Fatal("not parsed")
 		}
 	}
@@ -245,22 +299,41 @@ func BenchmarkParseMiekg(b *testing.B) {
 	}
 }
 
-// BenchmarkMatch is the reader's matcher: ID lookup, question check and
-// hand-over to the waiting query.
-func BenchmarkMatch(b *testing.B) {
-	pkt := seedAnswers(b)[0]
-	s := &udpSock{pending: map[uint16]*slot{}, fast: make([]*fastQuery, 1<<16)}
-	w := newSlot()
-	w.q, w.qlen = packPTRQuery(w.qbuf[:], 0, fuzzIP, 1232)
-	var st counters
-	b.ReportAllocs()
-	for b.Loop() {
-		id := pktID(pkt)
-		w.setID(id)
-		s.mu.Lock()
-		s.pending[id] = w
-		s.mu.Unlock()
-		s.deliver(pkt, &st)
-		<-w.ch
+func TestResponds(t *testing.T) {
+	var qbuf [MaxPTRQueryLen]byte
+	query, qlen := PackPTRQuery(qbuf[:], 7, fuzzIP, 1232)
+	q := query[HeaderLen : HeaderLen+qlen]
+	reply := func(edit func(m *dns.Msg)) []byte {
+		m := new(dns.Msg)
+		if err := m.Unpack(query); err != nil {
+			t.Fatal(err)
+		}
+		m.Response = true
+		edit(m)
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		pkt  []byte
+		want bool
+	}{
+		{"the same question", reply(func(m *dns.Msg) {}), true},
+		{"question in other case", reply(func(m *dns.Msg) { m.Question[0].Name = strings.ToUpper(rev7) }), true},
+		{"not a response", reply(func(m *dns.Msg) { m.Response = false }), false},
+		{"another opcode", reply(func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }), false},
+		{"another name", reply(func(m *dns.Msg) { m.Question[0].Name = "8.2.0.192.in-addr.arpa." }), false},
+		{"another type", reply(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeA }), false},
+		{"refused without question", reply(func(m *dns.Msg) { m.Question = nil; m.Rcode = dns.RcodeRefused }), true},
+		{"nxdomain without question", reply(func(m *dns.Msg) { m.Question = nil; m.Rcode = dns.RcodeNameError }), false},
+		{"truncated error without question", reply(func(m *dns.Msg) { m.Question = nil; m.Rcode = dns.RcodeRefused; m.Truncated = true }), false},
+	}
+	for _, tt := range tests {
+		if got := Responds(tt.pkt, q); got != tt.want {
+			t.Errorf("Responds(%s) = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

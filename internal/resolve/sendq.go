@@ -1,0 +1,203 @@
+package resolve
+
+import (
+	"time"
+
+	"golang.org/x/net/ipv4"
+
+	"github.com/ptrsweep/ptrsweep/internal/resolve/dnswire"
+)
+
+// sendBatch is the most queries the feeder writes at once (sendmmsg):
+// those it can take window slots for without waiting.
+const sendBatch = 16
+
+// sendBuf is one goroutine's batch of queries to write: the queries and
+// the copies of their packets it writes (a written fastQuery may complete
+// and be reused before the write returns).
+type sendBuf struct {
+	batch []*fastQuery
+	wbufs [sendBatch][dnswire.MaxPTRQueryLen]byte
+	msgs  [sendBatch]ipv4.Message
+	bufs  [sendBatch][1][]byte
+}
+
+func newSendBuf() *sendBuf {
+	sb := new(sendBuf)
+	sb.init()
+	return sb
+}
+
+func (sb *sendBuf) init() {
+	for j := range sb.msgs {
+		sb.msgs[j].Buffers = sb.bufs[j][:]
+	}
+}
+
+// flush sends the feeder's batch.
+func (e *engine) flush(fr *fastRun) { e.flushBuf(&fr.sb) }
+
+// flushBuf sends sb's batch, the queries of each server on one of its
+// sockets.
+func (e *engine) flushBuf(sb *sendBuf) {
+	b := sb.batch
+	for len(b) > 0 {
+		i, k := b[0].srv, 0
+		for j := range b {
+			if b[j].srv == i {
+				b[k], b[j] = b[j], b[k]
+				k++
+			}
+		}
+		e.sendFast(sb, e.sock(i), b[:k])
+		b = b[k:]
+	}
+	clear(sb.batch)
+	sb.batch = sb.batch[:0]
+}
+
+// The engine's queue holds prepared queries (of every running Resolve
+// call, in order) that wait for a window slot. Whoever frees slots sends
+// from it: a reader after each batch of answers, the timer on each tick
+// and a feeder after adding to it, so in the steady state the reader that
+// completes answers writes the next queries and no goroutine is woken per
+// query. Feeders wait while it holds qhigh queries.
+
+// enqueue moves the feeder's prepared queries to the engine's queue,
+// waiting while it is full, and sends what the window allows. It returns
+// false when the run ended while waiting (the queries are dropped).
+func (e *engine) enqueue(fr *fastRun) bool {
+	for len(fr.queued) > 0 {
+		e.qmu.Lock()
+		if len(e.queue)-e.qhead >= e.qhigh {
+			if e.space == nil {
+				e.space = make(chan struct{})
+			}
+			ch := e.space
+			e.qmu.Unlock()
+			e.pump(&fr.sb)
+			select {
+			case <-ch:
+				continue
+			case <-fr.ctx.Done():
+			}
+			for i, fq := range fr.queued {
+				*fq = fastQuery{}
+				fastQueries.Put(fq)
+				fr.queued[i] = nil
+				fr.wg.Done()
+			}
+			fr.queued = fr.queued[:0]
+			return false
+		}
+		e.queue = append(e.queue, fr.queued...)
+		e.qmu.Unlock()
+		clear(fr.queued)
+		fr.queued = fr.queued[:0]
+	}
+	e.pump(&fr.sb)
+	return true
+}
+
+// pump sends queued queries while window slots are free, dropping those
+// whose run ended, using sb's buffers.
+func (e *engine) pump(sb *sendBuf) {
+	win := e.r.win
+	for {
+		e.qmu.Lock()
+		for len(sb.batch) < sendBatch && e.qhead < len(e.queue) {
+			fq := e.queue[e.qhead]
+			if fq.run.ctx.Err() != nil {
+				e.queue[e.qhead] = nil
+				e.qhead++
+				fr := fq.run
+				*fq = fastQuery{}
+				fastQueries.Put(fq)
+				fr.wg.Done()
+				continue
+			}
+			if !win.tryAcquire() {
+				break
+			}
+			e.queue[e.qhead] = nil
+			e.qhead++
+			sb.batch = append(sb.batch, fq)
+		}
+		e.compactQueue()
+		e.qmu.Unlock()
+		n := len(sb.batch)
+		if n == 0 {
+			return
+		}
+		e.flushBuf(sb)
+		if n < sendBatch {
+			return
+		}
+	}
+}
+
+// compactQueue reclaims the queue's sent head and wakes waiting feeders
+// when it is low. e.qmu is held.
+func (e *engine) compactQueue() {
+	switch {
+	case e.qhead == len(e.queue):
+		e.queue, e.qhead = e.queue[:0], 0
+	case e.qhead >= 1024 && e.qhead*2 >= len(e.queue):
+		n := copy(e.queue, e.queue[e.qhead:])
+		clear(e.queue[n:])
+		e.queue, e.qhead = e.queue[:n], 0
+	}
+	if e.space != nil && len(e.queue)-e.qhead <= e.qhigh/2 {
+		close(e.space)
+		e.space = nil
+	}
+}
+
+// sendFast registers the queries b (at most sendBatch) on s and writes
+// them. From then on each belongs to the reader or the timer; one that
+// could not be written is expired at once.
+func (e *engine) sendFast(sb *sendBuf, s *udpSock, b []*fastQuery) {
+	ids := make([]uint16, 0, sendBatch)
+	s.mu.Lock()
+	now := time.Now()
+	for j, fq := range b {
+		id := s.freeID()
+		fq.sock, fq.id = s, id
+		fq.q[0], fq.q[1] = byte(id>>8), byte(id)
+		fq.sent, fq.deadline = now, now.Add(fq.rto)
+		s.fast[id] = fq
+		fq.pos = len(s.live)
+		s.live = append(s.live, fq)
+		sb.msgs[j].Buffers[0] = sb.wbufs[j][:copy(sb.wbufs[j][:], fq.q[:fq.qn])]
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	sent := 0
+	for sent < len(b) {
+		var n int
+		var err error
+		if s.pc != nil {
+			n, err = s.pc.WriteBatch(sb.msgs[sent:len(b)], 0)
+		} else {
+			_, err = s.conn.Write(sb.msgs[sent].Buffers[0])
+			n = 1
+		}
+		if err != nil || n <= 0 {
+			break
+		}
+		sent += n
+	}
+	e.r.stats.sent.Add(uint64(sent))
+	for j := sent; j < len(b); j++ {
+		fq := b[j]
+		s.mu.Lock()
+		owned := s.fast[ids[j]] == fq
+		if owned {
+			s.removeFast(fq)
+		}
+		s.mu.Unlock()
+		if owned {
+			e.expireFast(fq)
+		}
+	}
+}
