@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
