@@ -60,7 +60,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return cli.UsageError{Err: err}
 	}
 	err = bulk.Run(ctx, bulk.Config{
-		Resolver: bulk.UnitAdapter{Units: res}, // TEMPORARY: res itself once it has ResolveAddrs
+		Resolver: res,
 		Input:    *input, Stdin: stdin, Output: *outPath, Stdout: stdout, Format: *format,
 		Scan: *scan, Options: sweep.Options{Confirm: *confirm, NoPrune: !*prune, AllowReserved: *allowReserved},
 		Exclude: exclude, Batch: *batch, InFlight: *units,
