@@ -61,12 +61,6 @@ func (p *parser) advance() error {
 	return err
 }
 
-// next returns the lookahead token and reads the one after it.
-func (p *parser) next() (token, error) {
-	t := p.cur
-	return t, p.advance()
-}
-
 // or parses and { OR and }.
 func (p *parser) or() (Node, error) {
 	return p.list("or", p.and, func(ts []Node) Node { return &Or{ts} }, func(n Node) []Node {
