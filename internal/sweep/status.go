@@ -19,40 +19,60 @@ const (
 // Statuses lists every status in stored order.
 var Statuses = []Status{StatusOK, StatusNXDomain, StatusNoData, StatusServFail, StatusRefused, StatusTimeout}
 
-var statusNames = map[Status]string{
+// names maps the values of a stored enum to their names; String, Parse and
+// the text (un)marshalling of Status and FCrDNS are built on it.
+type names[T ~uint8] map[T]string
+
+// format returns v's name, or kind(v) for a value outside the set.
+func (ns names[T]) format(v T, kind string) string {
+	if n, ok := ns[v]; ok {
+		return n
+	}
+	return fmt.Sprintf("%s(%d)", kind, uint8(v))
+}
+
+// parse returns the value named name; the error names kind and the set.
+func (ns names[T]) parse(name, kind, want string) (T, error) {
+	for v, n := range ns {
+		if n == name {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %q (want %s)", kind, name, want)
+}
+
+// unmarshal parses b into *dst.
+func (ns names[T]) unmarshal(dst *T, b []byte, kind, want string) error {
+	v, err := ns.parse(string(b), kind, want)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+const (
+	statusWant = "ok, nxdomain, nodata, servfail, refused or timeout"
+	fcrdnsWant = "confirmed, mismatch, no_address, error or numeric"
+)
+
+var statusNames = names[Status]{
 	StatusOK: "ok", StatusNXDomain: "nxdomain", StatusNoData: "nodata",
 	StatusServFail: "servfail", StatusRefused: "refused", StatusTimeout: "timeout",
 }
 
 // String returns the stored name of s: ok, nxdomain, nodata, servfail, refused, timeout.
-func (s Status) String() string {
-	if n, ok := statusNames[s]; ok {
-		return n
-	}
-	return fmt.Sprintf("status(%d)", uint8(s))
-}
+func (s Status) String() string { return statusNames.format(s, "status") }
 
 // ParseStatus parses a stored status name.
-func ParseStatus(name string) (Status, error) {
-	for s, n := range statusNames {
-		if n == name {
-			return s, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown status %q (want ok, nxdomain, nodata, servfail, refused or timeout)", name)
-}
+func ParseStatus(name string) (Status, error) { return statusNames.parse(name, "status", statusWant) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (s *Status) UnmarshalText(b []byte) error {
-	v, err := ParseStatus(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
+	return statusNames.unmarshal(s, b, "status", statusWant)
 }
 
 // FCrDNS is the outcome of forward-confirming one PTR name: looking up the
@@ -69,27 +89,17 @@ const (
 	FCrDNSNumeric   FCrDNS = 5 // the PTR name is itself a numeric address, never trusted
 )
 
-var fcrdnsNames = map[FCrDNS]string{
+var fcrdnsNames = names[FCrDNS]{
 	FCrDNSNone: "", FCrDNSConfirmed: "confirmed", FCrDNSMismatch: "mismatch",
 	FCrDNSNoAddress: "no_address", FCrDNSError: "error", FCrDNSNumeric: "numeric",
 }
 
 // String returns the stored name of f; FCrDNSNone is "".
-func (f FCrDNS) String() string {
-	if n, ok := fcrdnsNames[f]; ok {
-		return n
-	}
-	return fmt.Sprintf("fcrdns(%d)", uint8(f))
-}
+func (f FCrDNS) String() string { return fcrdnsNames.format(f, "fcrdns") }
 
 // ParseFCrDNS parses a stored forward-confirmation name ("" is FCrDNSNone).
 func ParseFCrDNS(name string) (FCrDNS, error) {
-	for f, n := range fcrdnsNames {
-		if n == name {
-			return f, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown fcrdns outcome %q (want confirmed, mismatch, no_address, error or numeric)", name)
+	return fcrdnsNames.parse(name, "fcrdns outcome", fcrdnsWant)
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -97,10 +107,5 @@ func (f FCrDNS) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (f *FCrDNS) UnmarshalText(b []byte) error {
-	v, err := ParseFCrDNS(string(b))
-	if err != nil {
-		return err
-	}
-	*f = v
-	return nil
+	return fcrdnsNames.unmarshal(f, b, "fcrdns outcome", fcrdnsWant)
 }
