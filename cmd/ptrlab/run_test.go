@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 )
 
@@ -170,5 +173,39 @@ func TestServe(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "stopped after 1 queries") {
 		t.Errorf("stdout = %q, want the query count", stdout.String())
+	}
+}
+
+func TestServeInternet(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--internet", "--listen", "127.0.0.1:0"}, &stdout, &stderr) }()
+
+	re := regexp.MustCompile(`serving the synthetic Internet on (127\.0\.0\.1:\d+)`)
+	var addr string
+	for addr == "" {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	// An address of public space, answered as the truth says.
+	ip := netip.MustParseAddr("8.1.2.3")
+	got, err := labtest.Client{Addr: addr}.Lookup(ctx, ip, false)
+	if err != nil {
+		t.Fatalf("query the served Internet: %v", err)
+	}
+	if want := lab.InternetExpect(ip); got.Status != want.Status || !slices.Equal(got.PTRs, want.PTRs) {
+		t.Errorf("Lookup(%s) = %+v, want %+v", ip, got, want)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("serve exited with %d after cancel, want 0 (stderr %q)", code, stderr.String())
 	}
 }
