@@ -85,6 +85,7 @@ type connFlags struct {
 	ch         connflags.ClickHouse
 	ackWait    time.Duration
 	maxDeliver int
+	replicas   int
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, natsHelp string) {
@@ -95,9 +96,13 @@ func (c *connFlags) register(fs *flag.FlagSet, natsHelp string) {
 func (c *connFlags) registerQueue(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ackWait, "ack-wait", 60*time.Second, "how long a delivered unit may go without a heartbeat before it is redelivered")
 	fs.IntVar(&c.maxDeliver, "max-deliver", 5, "deliveries of a unit before it is dead-lettered")
+	fs.IntVar(&c.replicas, "replicas", 0, "replicas of the work and dead-letter streams: 1 for one server, 3 recommended on a cluster (0: keep an existing stream's count, 1 for a new one)")
 }
 
 func (c *connFlags) conn() (coordinator.Conn, error) {
+	if c.replicas < 0 {
+		return coordinator.Conn{}, cli.Usagef("--replicas %d: want 0 or more", c.replicas)
+	}
 	dsn, err := c.ch.DSN()
 	if err != nil {
 		return coordinator.Conn{}, err
@@ -106,7 +111,7 @@ func (c *connFlags) conn() (coordinator.Conn, error) {
 	if err != nil {
 		return coordinator.Conn{}, err
 	}
-	return coordinator.Conn{NATS: qc.URL, NATSAuth: qc.Auth, ClickHouse: dsn, AckWait: c.ackWait, MaxDeliver: c.maxDeliver}, nil
+	return coordinator.Conn{NATS: qc.URL, NATSAuth: qc.Auth, ClickHouse: dsn, AckWait: c.ackWait, MaxDeliver: c.maxDeliver, Replicas: c.replicas}, nil
 }
 
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -26,7 +26,7 @@ func Publish(ctx context.Context, conn Conn, p *plan.Plan, out io.Writer) error 
 		return err
 	}
 	defer st.Close()
-	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Auth: conn.NATSAuth, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver})
+	q, err := queue.Connect(ctx, queue.Config{URL: conn.NATS, Auth: conn.NATSAuth, Name: "ptrsweep-coordinator", AckWait: conn.AckWait, MaxDeliver: conn.MaxDeliver, Replicas: conn.Replicas})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,8 @@ type Conn struct {
 	// AckWait and MaxDeliver tune the work queue's consumer (0 = defaults).
 	AckWait    time.Duration
 	MaxDeliver int
+	// Replicas is the streams' replica count (see queue.Config.Replicas).
+	Replicas int
 }
 
 // SweepConfig configures Sweep.
@@ -135,7 +137,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 		natsURL = emb.URL()
 		log.Debug("embedded JetStream server started", "url", natsURL)
 	}
-	qcfg := queue.Config{URL: natsURL, Auth: auth, Name: "ptrsweep-coordinator", AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver}
+	qcfg := queue.Config{URL: natsURL, Auth: auth, Name: "ptrsweep-coordinator", AckWait: cfg.AckWait, MaxDeliver: cfg.MaxDeliver, Replicas: cfg.Replicas}
 	q, err := queue.Connect(ctx, qcfg)
 	if err != nil {
 		return Summary{}, err
