@@ -22,7 +22,7 @@ func TestSelect(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{"", "1,2,3,4,5,6a,6b,7", false},
+		{"", "1,2,3,4,5,6a,6b,7,8", false},
 		{"1,2,5", "1,2,5", false},
 		{"6", "6a,6b", false},
 		{" 6b , 7", "6b,7", false},
@@ -91,7 +91,7 @@ func TestHostileNeverAnswers(t *testing.T) {
 	}
 }
 
-// TestQuickScenarios runs scenarios 1, 2 and 5 in quick mode with real
+// TestQuickScenarios runs scenarios 1, 2, 5 and 8 in quick mode with real
 // processes: a private clickhouse-server, nats-server, ptrlab, workers.
 func TestQuickScenarios(t *testing.T) {
 	if testing.Short() {
@@ -125,7 +125,7 @@ func TestQuickScenarios(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	scenarios, err := Select("1,2,5")
+	scenarios, err := Select("1,2,5,8")
 	if err != nil {
 		t.Fatal(err)
 	}
