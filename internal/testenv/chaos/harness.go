@@ -123,8 +123,8 @@ func (h *Harness) theLab() (*lab.Lab, error) {
 // env is one scenario's world: its own NATS server, database and scan.
 type env struct {
 	h       *Harness
-	name    string // scenario id, used for the scan and the database
-	nats    *NATS              // the scenario's server (nil with a cluster)
+	name    string            // scenario id, used for the scan and the database
+	nats    *NATS             // the scenario's server (nil with a cluster)
 	cluster *natsproc.Cluster // the scenario's cluster (nil with one server)
 	url     string            // client URL(s) of nats or cluster
 	replica int               // --replicas of publish (0: not given)
