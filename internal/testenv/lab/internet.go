@@ -254,13 +254,15 @@ type InternetStats struct {
 }
 
 // Rows returns the number of rows a sweep stores for the counted
-// addresses: one per PTR, and one per address without a PTR, by status.
+// addresses, by status, as sweep.Rows makes them: one per PTR, one per
+// address without a PTR, none for nxdomain.
 func (st InternetStats) Rows() map[sweep.Status]int {
 	out := map[sweep.Status]int{}
 	for s, n := range st.Status {
 		out[s] = n
 	}
 	out[sweep.StatusOK] = st.PTRs
+	out[sweep.StatusNXDomain] = 0
 	return out
 }
 
