@@ -3,8 +3,6 @@ package chaos
 import (
 	"context"
 	"errors"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,21 +97,7 @@ func TestQuickScenarios(t *testing.T) {
 	}
 	chBin, err := FindClickHouse()
 	testenv.Require(t, "clickhouse-server (the chaos scenarios run a private one)", err)
-	bin := t.TempDir()
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{
-		{"build", "-o", bin + "/", "./cmd/coordinator", "./cmd/worker", "./cmd/ptrlab"},
-		{"build", "-o", filepath.Join(bin, "nats-server"), "github.com/nats-io/nats-server/v2"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	bin := testenv.BuildCommands(t, true, "coordinator", "worker", "ptrlab")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	h, err := New(ctx, Config{Bin: bin, ClickHouseServer: chBin, Quick: true})

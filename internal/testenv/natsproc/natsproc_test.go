@@ -2,7 +2,6 @@ package natsproc_test
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,17 +12,6 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/testenv/natsproc"
 )
 
-// buildServer builds nats-server from the module into a temp directory.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "nats-server")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build nats-server: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestClusterLeaderKill starts a three-node cluster, creates the queue with
 // three replicas, checks that a process without --replicas keeps them, and
 // kills the work stream's leader: another node leads it.
@@ -31,7 +19,7 @@ func TestClusterLeaderKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs nats-server; skipped with -short")
 	}
-	bin := buildServer(t)
+	bin := filepath.Join(testenv.BuildCommands(t, true), "nats-server")
 	dir := t.TempDir()
 	var procs []*testenv.Proc
 	start := func(name string, argv ...string) (*testenv.Proc, error) {

@@ -3,8 +3,6 @@ package rehearsal
 import (
 	"context"
 	"net/netip"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,21 +20,7 @@ func TestQuickRehearsal(t *testing.T) {
 	defer cancel()
 	_, err := testenv.ClickHouseQuery(ctx, "http://127.0.0.1:8123", "", "SELECT 1")
 	testenv.Require(t, "ClickHouse on 127.0.0.1:9000 and :8123 (run make clickhouse)", err)
-	bin := t.TempDir()
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{
-		{"build", "-o", bin + "/", "./cmd/coordinator", "./cmd/worker", "./cmd/ptrlab"},
-		{"build", "-o", filepath.Join(bin, "nats-server"), "github.com/nats-io/nats-server/v2"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	bin := testenv.BuildCommands(t, true, "coordinator", "worker", "ptrlab")
 	var out strings.Builder
 	rep, err := Run(ctx, Config{Bin: bin, CIDR: netip.MustParsePrefix("8.16.0.0/20"), Workers: 2, SampleShare: 0.25}, &out)
 	t.Log("\n" + out.String())
