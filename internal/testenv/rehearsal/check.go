@@ -54,6 +54,7 @@ type Report struct {
 	WorkerRSS       []uint64      // peak RSS per worker, bytes
 	NATSRSS         []uint64      // peak RSS per nats-server node, bytes
 	Parts           uint64        // active parts of the ptr table
+	UnitParts       uint64        // active parts of the units table
 	Rows, DiskBytes uint64        // rows and bytes on disk of those parts
 	Truth, Stored   Totals        // rows by status: truth, stored (distinct (ip, ptr))
 	TruthAddrs      Totals        // addresses by status: truth
@@ -106,7 +107,8 @@ func (r *Report) Write(w io.Writer) {
 	if r.Rows > 0 {
 		per = float64(r.DiskBytes) / float64(r.Rows)
 	}
-	fmt.Fprintf(w, "ClickHouse ptr table: %d active parts, %d rows, %s on disk, %.1f bytes per row\n", r.Parts, r.Rows, mib(r.DiskBytes), per)
+	fmt.Fprintf(w, "ClickHouse ptr table: %d active parts, %d rows, %s on disk, %.1f bytes per row; units table: %d active parts\n",
+		r.Parts, r.Rows, mib(r.DiskBytes), per, r.UnitParts)
 	if r.Truth == nil {
 		return
 	}
@@ -179,6 +181,10 @@ func (r *rig) measure(ctx context.Context, rep *Report) error {
 		rep.StoredAddrs[s.String()] = c[i]
 	}
 	rep.Sweep = time.Duration(max(last-first, 1)) * time.Second
+	if err := r.ch.uints(ctx, fmt.Sprintf("SELECT count() FROM system.parts WHERE database = '%s' AND table = 'units' AND active", r.db),
+		&rep.UnitParts); err != nil {
+		return err
+	}
 	return r.ch.uints(ctx, fmt.Sprintf("SELECT count(), sum(rows), sum(bytes_on_disk) FROM system.parts "+
 		"WHERE database = '%s' AND table = 'ptr' AND active", r.db), &rep.Parts, &rep.Rows, &rep.DiskBytes)
 }

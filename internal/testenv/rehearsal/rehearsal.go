@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 			fmt.Fprintf(out, "kept: database %s, logs in %s\n", r.db, dir)
 			return
 		}
-		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a busy 18.16 may take a minute
 		defer cancel()
 		if _, err := r.ch.query(dctx, "DROP DATABASE IF EXISTS "+r.db); err != nil {
 			cfg.Logger.Warn("drop rehearsal database", "db", r.db, "err", err)
