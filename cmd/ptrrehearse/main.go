@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if _, err := rehearsal.Run(ctx, cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "ptrrehearse: %v\n", err)
+		if errors.Is(err, rehearsal.ErrConfig) {
+			return 2
+		}
 		return 1
 	}
 	return 0

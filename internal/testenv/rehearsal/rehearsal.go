@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,9 +35,6 @@ import (
 // DefaultCIDR is the /8 of the synthetic Internet a rehearsal sweeps: public
 // space (so no --allow-reserved), about 28.5 % of its addresses with a PTR.
 var DefaultCIDR = netip.MustParsePrefix("8.0.0.0/8")
-
-// ErrMismatch is returned by Run when the stored data differ from the truth.
-var ErrMismatch = errors.New("stored data differ from the truth")
 
 // Config configures Run.
 type Config struct {
@@ -187,7 +183,7 @@ func stopAll(ps []*testenv.Proc) {
 func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.check(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	bin, err := filepath.Abs(cfg.Bin)
 	if err != nil {
