@@ -14,7 +14,7 @@ import (
 // pure function of the address, so the truth of a /8 (or of all IPv4) is
 // computed on demand and never stored. Its shape, from the top:
 //
-//   - /16: each /8 has its own share of empty /16s, 20 % to 80 % by a hash
+//   - /16: each /8 has its own share of empty /16s, 10 % to 60 % by a hash
 //     of the first octet (InternetEmpty16Share), so /8s differ. An
 //     empty /16's name b.a.in-addr.arpa answers NXDOMAIN, and so does every
 //     name below it (RFC 8020).
@@ -25,9 +25,9 @@ import (
 //   - /24, by h = hash(/24) % 1000: h < 120 empty (the /24's name answers
 //     NXDOMAIN); h < 128 a delegation that answers SERVFAIL for every name
 //     at or below the /24; h < 130 one that answers REFUSED; h < 132 one
-//     that never answers (timeout); then a dense share (the provider's
-//     DensePermille) where 19 addresses in 20 have a PTR; the rest sparse,
-//     where the provider's SparsePercent of addresses have a PTR.
+//     that never answers (timeout); of the rest, the provider's
+//     DensePermille are dense, where 19 addresses in 20 have a PTR, and
+//     the others sparse, where the provider's SparsePercent have a PTR.
 //   - Scanner fleets: 4 in 1000 of the dense and sparse /24s hold a fleet
 //     (InternetFleets, by a hash of the /24): the address .8k+1 of every /29
 //     is named scan-N.<fleet>, N numbering the /29s of the /8.
@@ -47,7 +47,7 @@ type Provider struct {
 	// {a} {b} {c} {d}, followed by "." and Domain.
 	Template string
 	// DensePermille is the share, in 1/1000, of the provider's /24s that
-	// are dense hosting ranges.
+	// are neither empty nor failing and are dense hosting ranges.
 	DensePermille int
 	// SparsePercent is the share of addresses with a PTR in its other /24s.
 	SparsePercent int
