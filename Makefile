@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench bench-go chaos demo deps clickhouse clean images k8s-check k8s-verify
+.PHONY: all build test test-short lint bench bench-go chaos rehearsal demo deps clickhouse clean images k8s-check k8s-verify
 
 all: build
 
@@ -50,6 +50,16 @@ bench-go:
 chaos: deps build
 	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 	$(BIN)/ptrchaos --bin $(BIN) --out chaos.md
+
+# A whole deployment on one machine against the synthetic Internet: an
+# external nats-server (REHEARSAL_FLAGS="--cluster 3" for three nodes),
+# `ptrlab serve --internet`, four worker processes, a fresh database on the
+# ClickHouse at 127.0.0.1:9000; sweeps a /8 (16.7M addresses) and checks the
+# stored rows against the truth. See BENCHMARKS.md.
+REHEARSAL_FLAGS ?=
+rehearsal: deps build
+	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
+	$(BIN)/ptrrehearse --bin $(BIN) -v $(REHEARSAL_FLAGS)
 
 # One machine, end to end: ClickHouse, the DNS lab on $(LAB), a sweep of the
 # lab's space with in-process workers on embedded JetStream, and a suffix search.

@@ -83,6 +83,7 @@ type connFlags struct {
 	ch         cli.ClickHouse
 	ackWait    time.Duration
 	maxDeliver int
+	replicas   int
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, natsHelp string) {
@@ -93,9 +94,13 @@ func (c *connFlags) register(fs *flag.FlagSet, natsHelp string) {
 func (c *connFlags) registerQueue(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ackWait, "ack-wait", queue.DefaultAckWait, "how long a delivered unit may go without a heartbeat before it is redelivered")
 	fs.IntVar(&c.maxDeliver, "max-deliver", queue.DefaultMaxDeliver, "deliveries of a unit before it is dead-lettered")
+	fs.IntVar(&c.replicas, "replicas", 0, "replicas of the work and dead-letter streams: 1 for one server, 3 recommended on a cluster (0: keep an existing stream's count, 1 for a new one)")
 }
 
 func (c *connFlags) conn() (coordinator.Conn, error) {
+	if c.replicas < 0 {
+		return coordinator.Conn{}, cli.Usagef("--replicas %d: want 0 or more", c.replicas)
+	}
 	dsn, err := c.ch.DSN()
 	if err != nil {
 		return coordinator.Conn{}, err
@@ -105,6 +110,7 @@ func (c *connFlags) conn() (coordinator.Conn, error) {
 	if err != nil {
 		return coordinator.Conn{}, err
 	}
+	qc.Replicas = c.replicas
 	return coordinator.Conn{Queue: qc, ClickHouse: dsn}, nil
 }
 

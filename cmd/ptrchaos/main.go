@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ptrchaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bin := fs.String("bin", "bin", "directory with coordinator, worker, ptrlab and nats-server")
-	list := fs.String("scenarios", "", "scenarios to run, comma-separated (1–7; 6 is 6a and 6b; default all)")
+	list := fs.String("scenarios", "", "scenarios to run, comma-separated (1–8; 6 is 6a and 6b; default all)")
 	quick := fs.Bool("quick", false, "small scenarios of a few seconds each (a /22, 5 s outages)")
 	out := fs.String("out", "", "also write the table to this file")
 	keep := fs.Bool("keep", false, "keep the temp directory (process logs, data) after the run")

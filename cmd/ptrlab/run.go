@@ -23,8 +23,9 @@ const (
 )
 
 const usage = `usage:
-  ptrlab serve --listen 127.0.0.1:5353 [--space 198.18.0.0/16]
-      serve the lab over UDP and TCP until SIGINT or SIGTERM (loopback only)
+  ptrlab serve --listen 127.0.0.1:5353 [--space 198.18.0.0/16 | --internet]
+      serve the lab over UDP and TCP until SIGINT or SIGTERM (loopback only);
+      --internet serves the synthetic Internet: every IPv4 address's reverse name
   ptrlab zones --dir DIR [--space 198.18.0.0/16]
       write the lab's zone files for Knot DNS into DIR
   ptrlab truth [--space 198.18.0.0/16] [--confirm] [--recursive]
@@ -111,6 +112,7 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *spaceFlag) {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, space := newFlagSet("serve", stderr)
 	listen := fs.String("listen", "127.0.0.1:5353", "UDP and TCP address to serve on; must be in 127.0.0.0/8")
+	internet := fs.Bool("internet", false, "serve the synthetic Internet (every IPv4 address, zone in-addr.arpa) instead of the lab's /16")
 	l, err := parse(fs, space, args)
 	if err != nil {
 		return err
@@ -118,11 +120,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := lab.CheckLoopback(*listen); err != nil {
 		return fmt.Errorf("%w: --listen: %v (the lab serves loopback only)", errUsage, err)
 	}
-	s, err := lab.Start(ctx, l, *listen)
+	var s *lab.Server
+	if *internet {
+		s, err = lab.StartInternet(ctx, *listen)
+	} else {
+		s, err = lab.Start(ctx, l, *listen)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	fmt.Fprintf(stdout, "ptrlab: serving %s on %s (zones %s)\n", l.Space(), s.Addr(), strings.Join(l.Zones(), " "))
+	if *internet {
+		fmt.Fprintf(stdout, "ptrlab: serving the synthetic Internet on %s (zone in-addr.arpa.)\n", s.Addr())
+	} else {
+		fmt.Fprintf(stdout, "ptrlab: serving %s on %s (zones %s)\n", l.Space(), s.Addr(), strings.Join(l.Zones(), " "))
+	}
 	<-ctx.Done()
 	err = s.Close()
 	fmt.Fprintf(stdout, "ptrlab: stopped after %d queries\n", s.Queries())

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 )
 
@@ -137,25 +140,30 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func TestServe(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr lockedBuffer
+// serveAt runs `ptrlab args…` until ctx ends and returns the address its
+// banner (matched by re, one group) names, and the channel of its exit code.
+func serveAt(t *testing.T, ctx context.Context, args []string, re *regexp.Regexp, stdout, stderr *lockedBuffer) (string, <-chan int) {
+	t.Helper()
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0"}, &stdout, &stderr) }()
-
-	re := regexp.MustCompile(`serving 198\.18\.0\.0/16 on (127\.0\.0\.1:\d+)`)
-	var addr string
-	for addr == "" {
+	go func() { done <- run(ctx, args, stdout, stderr) }()
+	for {
 		select {
 		case code := <-done:
 			t.Fatalf("serve exited with %d: %s", code, stderr.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			addr = m[1]
+			return m[1], done
 		}
 	}
+}
+
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	addr, done := serveAt(t, ctx, []string{"serve", "--listen", "127.0.0.1:0"},
+		regexp.MustCompile(`serving 198\.18\.0\.0/16 on (127\.0\.0\.1:\d+)`), &stdout, &stderr)
 	cl := labtest.Client{Addr: addr}
 	r, err := cl.Exchange(ctx, "1.0.18.198.in-addr.arpa.", dns.TypePTR)
 	if err != nil {
@@ -170,5 +178,26 @@ func TestServe(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "stopped after 1 queries") {
 		t.Errorf("stdout = %q, want the query count", stdout.String())
+	}
+}
+
+func TestServeInternet(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	addr, done := serveAt(t, ctx, []string{"serve", "--internet", "--listen", "127.0.0.1:0"},
+		regexp.MustCompile(`serving the synthetic Internet on (127\.0\.0\.1:\d+)`), &stdout, &stderr)
+	// An address of public space, answered as the truth says.
+	ip := netip.MustParseAddr("8.1.2.3")
+	got, err := labtest.Client{Addr: addr}.Lookup(ctx, ip, false)
+	if err != nil {
+		t.Fatalf("query the served Internet: %v", err)
+	}
+	if want := lab.InternetExpect(ip); got.Status != want.Status || !slices.Equal(got.PTRs, want.PTRs) {
+		t.Errorf("Lookup(%s) = %+v, want %+v", ip, got, want)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("serve exited with %d after cancel, want 0 (stderr %q)", code, stderr.String())
 	}
 }

@@ -90,6 +90,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	grace := fs.Duration("grace", worker.DefaultGrace, "on SIGTERM, how long in-flight units may finish before they are handed back")
 	ackWait := fs.Duration("ack-wait", queue.DefaultAckWait, "consumer AckWait, when this worker creates the queue")
 	maxDeliver := fs.Int("max-deliver", queue.DefaultMaxDeliver, "consumer MaxDeliver, when this worker creates the queue")
+	replicas := fs.Int("replicas", 0, "stream replicas, when this worker creates the queue: 1 for one server, 3 recommended on a cluster (0: keep an existing stream's count, 1 for a new one)")
 	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
 	excludeFile := fs.String("exclude-file", "", "this worker's blocklist: CIDRs, one per line; units overlapping it are refused")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -107,6 +108,10 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *replicas < 0 {
+		return cli.Usagef("--replicas %d: want 0 or more", *replicas)
+	}
+	qc.Replicas = *replicas
 	rc, err := rf.Config()
 	if err != nil {
 		return err

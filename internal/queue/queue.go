@@ -97,6 +97,11 @@ type Config struct {
 	// FetchWait is how long Fetch waits for units when none are queued.
 	// Default DefaultFetchWait.
 	FetchWait time.Duration
+	// Replicas is the replica count of the streams (work, dead letters,
+	// advisories) on a JetStream cluster: 3 is recommended there, and 1
+	// is all a single server can hold. 0 keeps the count of streams that
+	// exist and creates new ones with 1.
+	Replicas int
 	// Existing connects to a queue that must already exist, and creates or
 	// updates nothing: for readers (status, retry), so they never reset the
 	// consumer's AckWait or MaxDeliver that the publisher and workers chose.
@@ -200,6 +205,10 @@ func (q *Queue) ensure(ctx context.Context) error {
 		return q.open(ctx)
 	}
 	var err error
+	replicas, err := q.replicas(ctx)
+	if err != nil {
+		return err
+	}
 	q.work, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        WorkStream,
 		Description: "ptrsweep work units, one CIDR block per message",
@@ -208,6 +217,7 @@ func (q *Queue) ensure(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Duplicates:  q.cfg.Duplicates,
 		Discard:     jetstream.DiscardOld,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return jsErr("create or update stream "+WorkStream, err)
@@ -219,6 +229,7 @@ func (q *Queue) ensure(ctx context.Context) error {
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  q.cfg.Duplicates,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return jsErr("create or update stream "+DeadStream, err)
@@ -230,6 +241,7 @@ func (q *Queue) ensure(ctx context.Context) error {
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		MaxAge:      advisoryMaxAge,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return jsErr("create or update stream "+AdvisoryStream, err)
@@ -257,6 +269,23 @@ func (q *Queue) ensure(ctx context.Context) error {
 		return jsErr("create or update consumer "+DeadLetterer, err)
 	}
 	return nil
+}
+
+// replicas returns the replica count for the streams: Config.Replicas, or
+// when it is 0 the work stream's current count (1 for a new stream), so a
+// process started without --replicas never scales a cluster's streams down.
+func (q *Queue) replicas(ctx context.Context) (int, error) {
+	if q.cfg.Replicas > 0 {
+		return q.cfg.Replicas, nil
+	}
+	s, err := q.js.Stream(ctx, WorkStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, jsErr("look up stream "+WorkStream, err)
+	}
+	return max(s.CachedInfo().Config.Replicas, 1), nil
 }
 
 // open looks up the streams and the consumer without changing them.

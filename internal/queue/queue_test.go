@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -671,5 +672,27 @@ func TestExistingLeavesConsumerAlone(t *testing.T) {
 	}
 	if info.Config.AckWait != 5*time.Second || info.Config.MaxDeliver != 3 {
 		t.Errorf("after a reader connected: AckWait %s, MaxDeliver %d; want 5s, 3", info.Config.AckWait, info.Config.MaxDeliver)
+	}
+}
+
+// TestReplicas checks the streams' replica count on a single server: 0
+// and 1 give one replica, and more is refused with the server's reason.
+func TestReplicas(t *testing.T) {
+	e := startServer(t)
+	for _, n := range []int{0, 1} {
+		q := connect(t, e, Config{Replicas: n})
+		for _, s := range []jetstream.Stream{q.work, q.dead, q.adv} {
+			info, err := s.Info(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := info.Config.Replicas; got != 1 {
+				t.Errorf("Replicas %d: stream %s has %d replicas, want 1", n, info.Config.Name, got)
+			}
+		}
+	}
+	_, err := Connect(context.Background(), Config{URL: e.URL(), Name: "ptrsweep-test", Replicas: 3})
+	if !errors.Is(err, ErrJetStream) || !strings.Contains(err.Error(), "replicas") {
+		t.Errorf("Connect with 3 replicas on one server = %v, want ErrJetStream naming replicas", err)
 	}
 }

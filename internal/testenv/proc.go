@@ -137,23 +137,30 @@ func (p *Proc) Kill() {
 }
 
 // RSS returns the process's resident set size in bytes (VmRSS).
-func (p *Proc) RSS() (uint64, error) {
+func (p *Proc) RSS() (uint64, error) { return p.status("VmRSS") }
+
+// PeakRSS returns the process's peak resident set size so far in bytes
+// (VmHWM, the kernel's high-water mark); the process must be running.
+func (p *Proc) PeakRSS() (uint64, error) { return p.status("VmHWM") }
+
+// status returns a size field of /proc/PID/status in bytes.
+func (p *Proc) status(field string) (uint64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.PID()))
 	if err != nil {
-		return 0, fmt.Errorf("rss of %s: %w", p.Name, err)
+		return 0, fmt.Errorf("%s of %s: %w", field, p.Name, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("rss of %s: %q: %w", p.Name, v, err)
+				return 0, fmt.Errorf("%s of %s: %q: %w", field, p.Name, v, err)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("rss of %s: no VmRSS", p.Name)
+	return 0, fmt.Errorf("%s of %s: not in /proc status", field, p.Name)
 }
 
 // Output returns what the process wrote to its log so far (up to the

@@ -3,8 +3,6 @@ package chaos
 import (
 	"context"
 	"errors"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +20,7 @@ func TestSelect(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{"", "1,2,3,4,5,6a,6b,7", false},
+		{"", "1,2,3,4,5,6a,6b,7,8", false},
 		{"1,2,5", "1,2,5", false},
 		{"6", "6a,6b", false},
 		{" 6b , 7", "6b,7", false},
@@ -91,7 +89,7 @@ func TestHostileNeverAnswers(t *testing.T) {
 	}
 }
 
-// TestQuickScenarios runs scenarios 1, 2 and 5 in quick mode with real
+// TestQuickScenarios runs scenarios 1, 2, 5 and 8 in quick mode with real
 // processes: a private clickhouse-server, nats-server, ptrlab, workers.
 func TestQuickScenarios(t *testing.T) {
 	if testing.Short() {
@@ -99,21 +97,7 @@ func TestQuickScenarios(t *testing.T) {
 	}
 	chBin, err := FindClickHouse()
 	testenv.Require(t, "clickhouse-server (the chaos scenarios run a private one)", err)
-	bin := t.TempDir()
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{
-		{"build", "-o", bin + "/", "./cmd/coordinator", "./cmd/worker", "./cmd/ptrlab"},
-		{"build", "-o", filepath.Join(bin, "nats-server"), "github.com/nats-io/nats-server/v2"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	bin := testenv.BuildCommands(t, true, "coordinator", "worker", "ptrlab")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	h, err := New(ctx, Config{Bin: bin, ClickHouseServer: chBin, Quick: true})
@@ -125,7 +109,7 @@ func TestQuickScenarios(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	scenarios, err := Select("1,2,5")
+	scenarios, err := Select("1,2,5,8")
 	if err != nil {
 		t.Fatal(err)
 	}

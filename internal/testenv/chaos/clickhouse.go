@@ -3,9 +3,6 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -164,27 +161,8 @@ func (c *ClickHouse) DSN(db string) string {
 // Query runs sql over the HTTP interface in database db ("" for default)
 // and returns the TabSeparated result.
 func (c *ClickHouse) Query(ctx context.Context, db, sql string) (string, error) {
-	u := fmt.Sprintf("http://127.0.0.1:%d/", c.HTTPPort)
-	if db != "" {
-		u += "?database=" + url.QueryEscape(db)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(sql))
-	if err != nil {
-		return "", fmt.Errorf("clickhouse query: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("clickhouse query: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", fmt.Errorf("clickhouse query: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("clickhouse query %q: %s: %s", sql, resp.Status, strings.TrimSpace(string(b)))
-	}
-	return strings.TrimSpace(string(b)), nil
+	out, err := testenv.ClickHouseQuery(ctx, fmt.Sprintf("http://127.0.0.1:%d/", c.HTTPPort), db, sql)
+	return strings.TrimSpace(out), err
 }
 
 func lastLines(s string, n int) string {

@@ -19,6 +19,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/natsproc"
 )
 
 // Config configures a Harness.
@@ -122,8 +123,11 @@ func (h *Harness) theLab() (*lab.Lab, error) {
 // env is one scenario's world: its own NATS server, database and scan.
 type env struct {
 	h       *Harness
-	name    string // scenario id, used for the scan and the database
-	nats    *NATS
+	name    string            // scenario id, used for the scan and the database
+	nats    *NATS             // the scenario's server (nil with a cluster)
+	cluster *natsproc.Cluster // the scenario's cluster (nil with one server)
+	url     string            // client URL(s) of nats or cluster
+	replica int               // --replicas of publish (0: not given)
 	space   netip.Prefix
 	db      string
 	scan    string
@@ -153,13 +157,33 @@ func (h *Harness) newEnv(ctx context.Context, name string, space netip.Prefix) (
 		return nil, err
 	}
 	n := &NATS{bin: filepath.Join(h.cfg.Bin, "nats-server"), dir: filepath.Join(h.dir, "nats-"+name), Port: port, MonPort: mon, ps: h.ps}
-	stamp := strconv.FormatInt(time.Now().Unix()%100000, 10)
-	e := &env{h: h, name: name, nats: n, space: space, db: "ptrchaos_" + name + "_" + stamp, scan: "chaos-" + name + "-" + stamp}
+	e := h.env(name, space)
+	e.nats, e.url = n, n.URL()
 	n.onStart = func(p *testenv.Proc) { e.procs = append(e.procs, p) }
 	if err := n.Start(ctx); err != nil {
 		e.close()
 		return nil, err
 	}
+	return e, nil
+}
+
+// env returns a scenario's world without a queue yet.
+func (h *Harness) env(name string, space netip.Prefix) *env {
+	stamp := strconv.FormatInt(time.Now().Unix()%100000, 10)
+	return &env{h: h, name: name, space: space, db: "ptrchaos_" + name + "_" + stamp, scan: "chaos-" + name + "-" + stamp}
+}
+
+// newClusterEnv starts a JetStream cluster of nodes nats-servers for one
+// scenario; publish then asks for streams with nodes replicas.
+func (h *Harness) newClusterEnv(ctx context.Context, name string, space netip.Prefix, nodes int) (*env, error) {
+	e := h.env(name, space)
+	c, err := natsproc.Start(ctx, natsproc.Spec{Bin: filepath.Join(h.cfg.Bin, "nats-server"), Dir: filepath.Join(h.dir, "nats-"+name),
+		Nodes: nodes, Start: e.start})
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.cluster, e.url, e.replica = c, c.URL(), nodes
 	return e, nil
 }
 
@@ -234,7 +258,7 @@ func (e *env) startWorker(o workerOpts) (*testenv.Proc, error) {
 	}
 	name := fmt.Sprintf("w%d", e.workers)
 	argv := append(append([]string(nil), o.prefix...), filepath.Join(e.h.cfg.Bin, "worker"),
-		"--nats", e.nats.URL(), "--clickhouse", e.h.ch.DSN(e.db), "--resolvers", o.resolvers,
+		"--nats", e.url, "--clickhouse", e.h.ch.DSN(e.db), "--resolvers", o.resolvers,
 		"--ack-wait", ackWait.String(), "--max-deliver", "5", "--qps", strconv.Itoa(o.qps),
 		"--timeout", "500ms", "--units", strconv.Itoa(o.units), "--flush-interval", "300ms", "--grace", o.grace,
 		"--name", e.name+"-"+name, "--log-level", "info")
@@ -260,8 +284,12 @@ func (e *env) coordinator(ctx context.Context, stdout io.Writer, args ...string)
 
 // publishArgs are the arguments of `coordinator publish` for the scenario.
 func (e *env) publishArgs(unitPrefix int) []string {
-	return []string{"publish", "--cidr", e.space.String(), "--allow-reserved", "--unit-prefix", strconv.Itoa(unitPrefix),
-		"--scan", e.scan, "--nats", e.nats.URL(), "--clickhouse", e.h.ch.DSN(e.db), "--ack-wait", ackWait.String(), "--max-deliver", "5"}
+	args := []string{"publish", "--cidr", e.space.String(), "--allow-reserved", "--unit-prefix", strconv.Itoa(unitPrefix),
+		"--scan", e.scan, "--nats", e.url, "--clickhouse", e.h.ch.DSN(e.db), "--ack-wait", ackWait.String(), "--max-deliver", "5"}
+	if e.replica > 0 {
+		args = append(args, "--replicas", strconv.Itoa(e.replica))
+	}
+	return args
 }
 
 // publish runs `coordinator publish` and fails unless it exits 0.

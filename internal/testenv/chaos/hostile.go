@@ -47,14 +47,20 @@ func StartHostile(addr, upstream string) (*Hostile, error) {
 		return nil, fmt.Errorf("hostile server: %s is not a loopback address", addr)
 	}
 	h := &Hostile{Addr: addr, upstream: upstream}
-	if h.udp, err = net.ListenUDP("udp", ua); err != nil {
-		return nil, fmt.Errorf("hostile server: %w", err)
-	}
-	// The TCP listener takes the UDP port (which may have been :0).
-	h.Addr = h.udp.LocalAddr().String()
-	if h.tcp, err = net.Listen("tcp", h.Addr); err != nil {
+	// The TCP listener takes the UDP port; with :0 that port may be taken
+	// for TCP by another process, so try again with another.
+	for try := 0; ; try++ {
+		if h.udp, err = net.ListenUDP("udp", ua); err != nil {
+			return nil, fmt.Errorf("hostile server: %w", err)
+		}
+		h.Addr = h.udp.LocalAddr().String()
+		if h.tcp, err = net.Listen("tcp", h.Addr); err == nil {
+			break
+		}
 		h.udp.Close()
-		return nil, fmt.Errorf("hostile server: %w", err)
+		if ua.Port != 0 || try == 20 {
+			return nil, fmt.Errorf("hostile server: %w", err)
+		}
 	}
 	if h.other, err = net.ListenUDP("udp", &net.UDPAddr{IP: ua.IP}); err != nil {
 		h.udp.Close()

@@ -58,6 +58,7 @@ func Scenarios() []Scenario {
 		{"6a", "resolver dies (1 of 2)", scenarioResolverDies},
 		{"6b", "hostile resolver + good one", scenarioHostile},
 		{"7", "failing unit → dead letters → retry", scenarioDead},
+		{"8", "NATS cluster: stream leader SIGKILL (R3)", scenarioCluster},
 	}
 }
 
@@ -383,6 +384,74 @@ func scenarioNATS(ctx context.Context, h *Harness, r *Result) error {
 	if st, err := e.nats.Stream(ctx, queue.WorkStream); err == nil {
 		r.note("consumer after the run: ack_wait %s, %d redelivered", st.AckWait, st.NumRedeliver)
 	}
+	return nil
+}
+
+// scenarioCluster sweeps with R3 streams on a three-node JetStream
+// cluster and SIGKILLs the work stream's leader mid-sweep; the workers and
+// the stream carry on with the other two nodes.
+func scenarioCluster(ctx context.Context, h *Harness, r *Result) error {
+	z := h.sized(8)
+	e, err := h.newClusterEnv(ctx, "s8", z.space, 3)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if _, _, err := e.startLab(ctx, "127.0.0.2"); err != nil {
+		return err
+	}
+	w, err := e.publishWatch(ctx, z.unitPrefix, units(z))
+	if err != nil {
+		return err
+	}
+	defer w.stop()
+	if _, err := e.startWorkers(workerOpts{qps: z.qps}, workerOpts{qps: z.qps}); err != nil {
+		return err
+	}
+	if err := w.until(ctx, units(z)*faultAt/100, 3*time.Minute); err != nil {
+		return err
+	}
+	info, err := e.cluster.Stream(ctx, queue.WorkStream)
+	if err != nil {
+		return err
+	}
+	if info.Replicas != 3 {
+		r.fail("stream %s has %d replicas, want 3", queue.WorkStream, info.Replicas)
+	}
+	if dead, err := e.cluster.Stream(ctx, queue.DeadStream); err != nil || dead.Replicas != 3 {
+		r.fail("stream %s: %d replicas (%v), want 3", queue.DeadStream, dead.Replicas, err)
+	}
+	doneBefore, _ := w.state()
+	leader := info.Leader
+	pid := leader.Proc.PID()
+	killed := time.Now()
+	e.cluster.Kill(leader)
+	r.note("SIGKILL of the stream leader %s (pid %d) at %d/%d units", leader.Name, pid, doneBefore, units(z))
+	if err := w.until(ctx, doneBefore+1, 3*time.Minute); err != nil {
+		return err
+	}
+	r.Recover = time.Since(killed)
+	for {
+		next, err := e.cluster.Stream(ctx, queue.WorkStream)
+		if err == nil && next.Leader != leader {
+			r.note("new stream leader %s seen %s after the kill", next.Leader.Name, time.Since(killed).Round(time.Millisecond))
+			break
+		}
+		if time.Since(killed) > time.Minute {
+			r.fail("no new stream leader a minute after the kill")
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err := finish(ctx, e, w, r, 3*time.Minute); err != nil {
+		return err
+	}
+	r.note("recover = leader killed → first unit done: %s; scan done %s after the kill",
+		r.Recover.Round(time.Millisecond), w.lastDone().Sub(killed).Round(time.Millisecond))
 	return nil
 }
 

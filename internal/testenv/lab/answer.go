@@ -21,6 +21,12 @@ const maxChain = 8
 // UDP (udp true) or TCP, and false when the query must be dropped (the
 // silent class). It is safe for concurrent use.
 func (l *Lab) Answer(req *dns.Msg, udp bool) (*dns.Msg, bool) {
+	return answer(req, udp, l.fill)
+}
+
+// answer checks req, lets fill write the answer to its question, and sizes
+// the response for the transport; false means drop the query.
+func answer(req *dns.Msg, udp bool, fill func(*dns.Msg, dns.Question) bool) (*dns.Msg, bool) {
 	resp := new(dns.Msg)
 	if req.Opcode != dns.OpcodeQuery {
 		resp.SetRcode(req, dns.RcodeNotImplemented)
@@ -41,7 +47,7 @@ func (l *Lab) Answer(req *dns.Msg, udp bool) (*dns.Msg, bool) {
 			return resp, true
 		}
 	}
-	if !l.fill(resp, req.Question[0]) {
+	if !fill(resp, req.Question[0]) {
 		return nil, false
 	}
 	if opt != nil {

@@ -64,4 +64,10 @@
 // (NegativeTTL), the TTL of nxdomain and nodata outcomes.
 //
 // Names outside the lab's zones are REFUSED by the in-process server.
+//
+// # The Internet world
+//
+// InternetExpect, InternetPTRs and StartInternet are a second world that
+// answers for every IPv4 address with an Internet-like shape (see
+// internet.go): `ptrlab serve --internet` serves it for `make rehearsal`.
 package lab

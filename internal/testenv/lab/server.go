@@ -18,7 +18,8 @@ import (
 // Start is done; Close waits for every goroutine. Its methods are safe for
 // concurrent use.
 type Server struct {
-	lab     *Lab
+	lab     *Lab // nil for the Internet world
+	answer  func(req *dns.Msg, udp bool) (*dns.Msg, bool)
 	addr    string
 	udp     *dns.Server
 	tcp     *dns.Server
@@ -49,6 +50,16 @@ func CheckLoopback(addr string) error {
 // both UDP and TCP), which must be in 127.0.0.0/8. The server is ready when
 // Start returns.
 func Start(ctx context.Context, l *Lab, addr string) (*Server, error) {
+	return start(ctx, &Server{lab: l, answer: l.Answer}, addr)
+}
+
+// StartInternet starts a server of the Internet world (see InternetExpect)
+// on addr, which must be in 127.0.0.0/8, as Start does.
+func StartInternet(ctx context.Context, addr string) (*Server, error) {
+	return start(ctx, &Server{answer: AnswerInternet}, addr)
+}
+
+func start(ctx context.Context, s *Server, addr string) (*Server, error) {
 	if err := CheckLoopback(addr); err != nil {
 		return nil, fmt.Errorf("start lab server: %w", err)
 	}
@@ -56,7 +67,7 @@ func Start(ctx context.Context, l *Lab, addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start lab server: %w", err)
 	}
-	s := &Server{lab: l, addr: pc.LocalAddr().String()}
+	s.addr = pc.LocalAddr().String()
 	started := make(chan struct{}, 2)
 	notify := func() { started <- struct{}{} }
 	s.udp = &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize, NotifyStartedFunc: notify,
@@ -121,12 +132,12 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 
 func (s *Server) serve(w dns.ResponseWriter, r *dns.Msg, udp bool) {
 	s.queries.Add(1)
-	if len(r.Question) == 1 {
+	if len(r.Question) == 1 && s.lab != nil {
 		if c, ok := s.lab.slash24(r.Question[0].Name); ok {
 			s.per24[c].Add(1)
 		}
 	}
-	resp, ok := s.lab.Answer(r, udp)
+	resp, ok := s.answer(r, udp)
 	if !ok {
 		return // silent: the client times out
 	}
@@ -142,9 +153,10 @@ func (s *Server) Queries() uint64 { return s.queries.Load() }
 
 // QueriesIn returns the number of queries received so far for names at or
 // below the reverse zone of the /24 of the space that holds ip (PTR queries
-// for its addresses, and its /24 name); 0 outside the space.
+// for its addresses, and its /24 name); 0 outside the space, and always 0 for
+// the Internet world.
 func (s *Server) QueriesIn(ip netip.Addr) uint64 {
-	if !ip.Is4() || !s.lab.space.Contains(ip) {
+	if s.lab == nil || !ip.Is4() || !s.lab.space.Contains(ip) {
 		return 0
 	}
 	return s.per24[ip.As4()[2]].Load()
