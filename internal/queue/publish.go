@@ -71,7 +71,7 @@ func (q *Queue) Publish(ctx context.Context, u sweep.Unit) (duplicate bool, err 
 	if err != nil {
 		return false, err
 	}
-	ack, err := q.publishSync(ctx, workSubject(u.Scan), data, nil, u.ID(), WorkStream)
+	ack, err := q.publishSync(ctx, workSubject(u), data, nil, u.ID(), WorkStream)
 	if err != nil {
 		return false, fmt.Errorf("publish unit %s: %w", u.ID(), err)
 	}
@@ -171,7 +171,7 @@ func (q *Queue) PublishAll(ctx context.Context, units iter.Seq[sweep.Unit], prog
 				return published, duplicates, err
 			}
 		}
-		subject, id := workSubject(u.Scan), u.ID()
+		subject, id := workSubject(u), u.ID()
 		paf, err := q.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: data},
 			jetstream.WithMsgID(id), jetstream.WithExpectStream(WorkStream))
 		if err != nil {
