@@ -97,7 +97,7 @@ func TestOpenIdempotentSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(tables)
-	if got, want := strings.Join(tables, ","), "ptr,scans,units"; got != want {
+	if got, want := strings.Join(tables, ","), "feed,ptr,scans,units"; got != want {
 		t.Errorf("tables = %s, want %s", got, want)
 	}
 	got := search(t, s2, Query{Suffix: "example"})
