@@ -15,7 +15,7 @@ type Pending struct {
 	// not delivered right now: waiting for a first or a next delivery, or
 	// (briefly) having reached MaxDeliver until WatchMaxDeliveries moves
 	// them. Queued+InFlight is exact: the work stream's message count for
-	// the scan's subject.
+	// the scan's subjects (see Queue.Queued).
 	Queued int
 	// InFlight is the number of units delivered and not yet acknowledged.
 	// The server counts these for the shared consumer, not per scan, so
