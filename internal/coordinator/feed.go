@@ -236,7 +236,7 @@ func (f *feeder) run(ctx context.Context) (FeedResult, error) {
 			}
 			if queued >= max || (!filling && queued > max/2) {
 				filling = false
-				if err := sleepCtx(ctx, f.cfg.Poll); err != nil {
+				if err := sweep.Sleep(ctx, f.cfg.Poll); err != nil {
 					return f.res, err
 				}
 				continue
@@ -325,21 +325,9 @@ func (f *feeder) retry(ctx context.Context, what string, step func() error) erro
 			return err
 		}
 		f.cfg.Logger.Warn("feeder step failed, retrying", "step", what, "scan", f.rec.Name, "attempt", attempt, "err", err)
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := sweep.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, feedRetryMax)
-	}
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

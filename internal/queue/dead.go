@@ -100,7 +100,7 @@ func (q *Queue) WatchMaxDeliveries(ctx context.Context, onDead func(u sweep.Unit
 		if err != nil {
 			cancel()
 			q.cfg.Logger.Warn("fetch max-delivery advisories", "err", err)
-			_ = sleep(ctx, watchBackoff)
+			_ = sweep.Sleep(ctx, watchBackoff)
 			continue
 		}
 		for m := range batch.Messages() {
@@ -120,7 +120,7 @@ func (q *Queue) WatchMaxDeliveries(ctx context.Context, onDead func(u sweep.Unit
 		if err := batch.Error(); err != nil && ctx.Err() == nil &&
 			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			q.cfg.Logger.Warn("fetch max-delivery advisories", "err", err)
-			_ = sleep(ctx, watchBackoff)
+			_ = sweep.Sleep(ctx, watchBackoff)
 		}
 	}
 	return nil

@@ -93,7 +93,7 @@ func (q *Queue) publishSync(ctx context.Context, subject string, data []byte, hd
 		if !transient(err) || attempt >= publishAttempts || ctx.Err() != nil {
 			return nil, err
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := sweep.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, backoffMax)
@@ -218,16 +218,4 @@ func transient(err error) bool {
 		return apiErr.Code >= 500
 	}
 	return false
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
