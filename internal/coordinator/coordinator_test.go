@@ -303,3 +303,26 @@ func TestExport(t *testing.T) {
 		})
 	}
 }
+
+// TestReportWaitsForFeeder: workers may finish a scan's last batch before
+// the feeder saved its cursor; the scan is complete only once both are.
+func TestReportWaitsForFeeder(t *testing.T) {
+	rec := sweep.ScanRecord{Name: "s", Units: 4}
+	for _, tt := range []struct {
+		published int
+		want      bool
+	}{{2, false}, {4, true}} {
+		st := &fakeStore{scan: func(string) (sweep.ScanRecord, error) { return rec, nil },
+			progress: func(string) (store.Progress, error) { return store.Progress{UnitsDone: 4}, nil },
+			cursor: func(string) (store.Cursor, bool, error) {
+				return store.Cursor{Scan: "s", Planned: 4, Published: tt.published}, true, nil
+			}}
+		r, err := report(context.Background(), st, nil, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Complete != tt.want || r.Feed == nil || r.Feed.Published != tt.published {
+			t.Errorf("report with the cursor at %d of 4: Complete %v, Feed %+v; want Complete %v", tt.published, r.Complete, r.Feed, tt.want)
+		}
+	}
+}
