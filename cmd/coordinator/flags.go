@@ -114,6 +114,12 @@ func (c *connFlags) conn() (coordinator.Conn, error) {
 	return coordinator.Conn{Queue: qc, ClickHouse: dsn}, nil
 }
 
+// registerMaxPending registers --max-pending (publish and sweep).
+func registerMaxPending(fs *flag.FlagSet) *int {
+	return fs.Int("max-pending", coordinator.DefaultMaxPending,
+		"most units of the scan kept in the work stream: publish more as workers drain it to half (0: publish every unit at once)")
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

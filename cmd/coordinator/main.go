@@ -2,7 +2,7 @@
 // JetStream, runs one-machine sweeps, and reads results back from ClickHouse.
 //
 //	coordinator sweep   --cidr 198.51.100.0/22 [flags]   plan, run workers in-process, wait, summarise
-//	coordinator publish --cidr … --nats URL              plan and publish a scan, then exit
+//	coordinator publish --cidr … --nats URL              plan a scan and feed its units to the queue until all are published
 //	coordinator status  --scan NAME [--watch | --wait]   units done/pending/failed, rows, rate, ETA
 //	coordinator retry   --scan NAME --nats URL           queue a scan's failed units again
 //	coordinator search  --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]
@@ -28,7 +28,7 @@ const usage = `usage: coordinator COMMAND [flags]
 
 commands:
   sweep    plan a scan, run workers in-process against an embedded (or --nats) JetStream, wait, summarise
-  publish  plan a scan and publish its units to --nats, then exit
+  publish  plan a scan and feed its units to --nats, at most --max-pending queued, until all are published
   status   show a scan's units done/pending/failed, rows, rate and ETA (--watch, --wait)
   retry    queue a scan's failed (dead-lettered) units again
   search   find stored PTRs by domain suffix

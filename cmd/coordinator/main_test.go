@@ -55,6 +55,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "--bogus"}, "bogus"},
 		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "stray"}, `unexpected argument "stray"`},
 		{[]string{"publish", "--cidr", "8.8.8.0/24"}, "--nats is required"},
+		{[]string{"publish", "--cidr", "8.8.8.0/24", "--nats", "nats://127.0.0.1:1", "--max-pending", "-1"}, "--max-pending -1"},
+		{[]string{"sweep", lab, "--cidr", "8.8.8.0/24", "--max-pending", "-5"}, "--max-pending -5"},
 		{[]string{"status"}, "--scan is required"},
 		{[]string{"status", "--scan", "x", "--watch", "--wait"}, "exclude each other"},
 		{[]string{"search"}, "--suffix is required"},

@@ -16,8 +16,13 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pf.register(fs)
 	cf.register(fs, "NATS URL of the JetStream server (required)")
 	cf.registerQueue(fs)
-	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [flags]"); err != nil {
+	maxPending := registerMaxPending(fs)
+	recheck := fs.Bool("recheck", false, "check every unit the scan's cursor counts as published, and publish again those neither queued nor finished (after the NATS server lost its data)")
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [--max-pending N] [flags]"); err != nil {
 		return err
+	}
+	if *maxPending < 0 {
+		return cli.Usagef("--max-pending %d: want 0 (publish every unit at once) or more", *maxPending)
 	}
 	if cf.nats.URL() == "" {
 		return cli.Usagef("--nats is required: publish sends units to an external JetStream server (use 'coordinator sweep' for one machine)")
@@ -30,5 +35,6 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return coordinator.Publish(ctx, conn, pl, stdout)
+	fc := coordinator.FeedConfig{MaxPending: *maxPending, Recheck: *recheck, Progress: stderr}
+	return coordinator.Publish(ctx, conn, pl, fc, stdout)
 }

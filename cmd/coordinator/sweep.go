@@ -25,11 +25,15 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
 	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
+	maxPending := registerMaxPending(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator sweep --cidr CIDR[,…] [flags]"); err != nil {
 		return err
 	}
 	if *workers < 1 || *units < 1 {
 		return cli.Usagef("--workers %d, --units %d: want at least 1 each", *workers, *units)
+	}
+	if *maxPending < 0 {
+		return cli.Usagef("--max-pending %d: want 0 (publish every unit at once) or more", *maxPending)
 	}
 	conn, err := cf.conn()
 	if err != nil {
@@ -47,7 +51,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg := coordinator.SweepConfig{Conn: conn, Plan: pl, Workers: *workers, Resolve: rc, Progress: stderr,
+	cfg := coordinator.SweepConfig{Conn: conn, Plan: pl, Workers: *workers, MaxPending: *maxPending, Resolve: rc, Progress: stderr,
 		Terminal: isTerminal(stderr), Logger: log}
 	cfg.Worker.BatchRows, cfg.Worker.FlushInterval, cfg.Worker.Units = *batchRows, *flush, *units
 	cfg.Worker.Heartbeat = worker.HeartbeatFor(cf.ackWait)

@@ -218,7 +218,7 @@ func TestWorkerCommand(t *testing.T) {
 	}
 	ctx := context.Background()
 	var out bytes.Buffer
-	if err := coordinator.Publish(ctx, coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, &out); err != nil {
+	if err := coordinator.Publish(ctx, coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, coordinator.FeedConfig{}, &out); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr := runCmd("", "--nats", emb.URL(), "--clickhouse", dsn, "--resolvers", addr, "--timeout", "300ms",

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net/netip"
 	"strings"
 	"testing"
@@ -40,58 +39,6 @@ func TestQueueConfigNamesEachClient(t *testing.T) {
 	}
 }
 
-func TestPublish(t *testing.T) {
-	p := testPlan(t, "pub", "198.18.0.0/22")
-	var saved sweep.ScanRecord
-	var units int
-	st := &fakeStore{saveScan: func(rec sweep.ScanRecord) error { saved = rec; return nil }}
-	q := &fakeQueue{publishAll: func(us iter.Seq[sweep.Unit]) (int, int, error) {
-		for range us {
-			units++
-		}
-		return units - 1, 1, nil
-	}}
-	var out bytes.Buffer
-	if err := publish(context.Background(), st, q, p, &out); err != nil {
-		t.Fatal(err)
-	}
-	if saved.Name != "pub" || saved.Units != 4 {
-		t.Errorf("saved scan %+v, want pub with 4 units", saved)
-	}
-	if units != 4 {
-		t.Errorf("published %d units, want 4", units)
-	}
-	if got, want := out.String(), "scan pub: 3 units published, 1 already queued, 1024 addresses\n"; got != want {
-		t.Errorf("publish printed %q, want %q", got, want)
-	}
-}
-
-func TestPublishErrors(t *testing.T) {
-	p := testPlan(t, "pub", "198.18.0.0/24")
-	tests := []struct {
-		name    string
-		st      *fakeStore
-		q       *fakeQueue
-		wantMsg string
-	}{
-		{"save fails", &fakeStore{saveScan: func(sweep.ScanRecord) error { return errBoom }}, &fakeQueue{}, "save scan pub: boom"},
-		{"publish fails", &fakeStore{saveScan: func(sweep.ScanRecord) error { return nil }},
-			&fakeQueue{publishAll: func(iter.Seq[sweep.Unit]) (int, int, error) { return 2, 1, errBoom }}, "publish scan pub after 3 units: boom"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := publish(context.Background(), tt.st, tt.q, p, &out)
-			if !errors.Is(err, errBoom) || err.Error() != tt.wantMsg {
-				t.Errorf("publish = %v, want %q", err, tt.wantMsg)
-			}
-			if out.Len() != 0 {
-				t.Errorf("publish printed %q after a failure", out.String())
-			}
-		})
-	}
-}
-
 func TestReport(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC)
 	rec := sweep.ScanRecord{Name: "s", Units: 4, Addresses: 1024}
@@ -114,7 +61,7 @@ func TestReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &fakeStore{scan: func(string) (sweep.ScanRecord, error) { return rec, nil },
-				progress: func(string) (store.Progress, error) { return tt.prog, nil }}
+				progress: func(string) (store.Progress, error) { return tt.prog, nil }, cursor: noCursor}
 			got, err := report(context.Background(), st, tt.q, "s")
 			if err != nil {
 				t.Fatal(err)
@@ -144,13 +91,17 @@ func TestStatusPrints(t *testing.T) {
 	prog := store.Progress{UnitsDone: 1, UnitsFailed: 1, Rows: 7, Counts: sweep.Counts{OK: 5, NXDomain: 251, PTRs: 7, Pruned: 200},
 		FailedUnits: []sweep.UnitRecord{{Unit: "198.18.1.0/24", Attempt: 5, Error: "store down"}}}
 	st := &fakeStore{scan: func(string) (sweep.ScanRecord, error) { return rec, nil },
-		progress: func(string) (store.Progress, error) { return prog, nil }}
+		progress: func(string) (store.Progress, error) { return prog, nil },
+		cursor: func(string) (store.Cursor, bool, error) {
+			return store.Cursor{Scan: "s", Planned: 2, Published: 2}, true, nil
+		}}
 	var out bytes.Buffer
 	if err := status(context.Background(), st, nil, StatusConfig{Scan: "s"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	want := `scan s: complete with failed units
   units: 2 total, 1 done, 0 pending, 1 failed
+  published: 2 of 2 units (all published)
   addresses: 256 of 512, 7 PTRs, 7 rows
   outcomes: ok=5 nxdomain=251 nodata=0 servfail=0 refused=0 timeout=0 (pruned 200)
   rate: 0 addresses/s, ETA -
@@ -181,7 +132,7 @@ func TestStatusWait(t *testing.T) {
 					p := tt.readings[min(reads, len(tt.readings)-1)]
 					reads++
 					return p, nil
-				}}
+				}, cursor: noCursor}
 			var out bytes.Buffer
 			err := status(context.Background(), st, nil, StatusConfig{Scan: "s", Wait: true, Interval: time.Millisecond}, &out)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
@@ -350,5 +301,28 @@ func TestExport(t *testing.T) {
 				t.Errorf("export --format %s = %q, want %q", tt.format, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestReportWaitsForFeeder: workers may finish a scan's last batch before
+// the feeder saved its cursor; the scan is complete only once both are.
+func TestReportWaitsForFeeder(t *testing.T) {
+	rec := sweep.ScanRecord{Name: "s", Units: 4}
+	for _, tt := range []struct {
+		published int
+		want      bool
+	}{{2, false}, {4, true}} {
+		st := &fakeStore{scan: func(string) (sweep.ScanRecord, error) { return rec, nil },
+			progress: func(string) (store.Progress, error) { return store.Progress{UnitsDone: 4}, nil },
+			cursor: func(string) (store.Cursor, bool, error) {
+				return store.Cursor{Scan: "s", Planned: 4, Published: tt.published}, true, nil
+			}}
+		r, err := report(context.Background(), st, nil, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Complete != tt.want || r.Feed == nil || r.Feed.Published != tt.published {
+			t.Errorf("report with the cursor at %d of 4: Complete %v, Feed %+v; want Complete %v", tt.published, r.Complete, r.Feed, tt.want)
+		}
 	}
 }

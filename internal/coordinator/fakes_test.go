@@ -18,6 +18,9 @@ type fakeStore struct {
 	insertUnits func([]sweep.UnitRecord) error
 	search      func(store.Query, func(sweep.Row) error) error
 	export      func(string, func(sweep.Row) error) error
+	cursor      func(string) (store.Cursor, bool, error)
+	saveCursor  func(store.Cursor) error
+	logged      func(scan string, from, to int) (map[int]bool, error)
 }
 
 func (f *fakeStore) SaveScan(_ context.Context, rec sweep.ScanRecord) error { return f.saveScan(rec) }
@@ -37,12 +40,21 @@ func (f *fakeStore) Export(_ context.Context, scan string, emit func(sweep.Row) 
 	return f.export(scan, emit)
 }
 func (f *fakeStore) Database() string { return "fakedb" }
+func (f *fakeStore) Cursor(_ context.Context, scan string) (store.Cursor, bool, error) {
+	return f.cursor(scan)
+}
+func (f *fakeStore) SaveCursor(_ context.Context, c store.Cursor) error { return f.saveCursor(c) }
+func (f *fakeStore) Logged(_ context.Context, scan string, from, to int) (map[int]bool, error) {
+	return f.logged(scan, from, to)
+}
 
 // fakeQueue is a queue whose methods are func fields.
 type fakeQueue struct {
 	publishAll func(iter.Seq[sweep.Unit]) (int, int, error)
 	retry      func(string) ([]sweep.Unit, error)
 	pending    func(string) (queue.Pending, error)
+	queued     func(string) (int, error)
+	present    func(scan string, from, to int) (map[int]bool, error)
 }
 
 func (f *fakeQueue) PublishAll(_ context.Context, units iter.Seq[sweep.Unit], _ func(int, int)) (int, int, error) {
@@ -51,4 +63,8 @@ func (f *fakeQueue) PublishAll(_ context.Context, units iter.Seq[sweep.Unit], _ 
 func (f *fakeQueue) Retry(_ context.Context, scan string) ([]sweep.Unit, error) { return f.retry(scan) }
 func (f *fakeQueue) Pending(_ context.Context, scan string) (queue.Pending, error) {
 	return f.pending(scan)
+}
+func (f *fakeQueue) Queued(_ context.Context, scan string) (int, error) { return f.queued(scan) }
+func (f *fakeQueue) Present(_ context.Context, scan string, from, to int) (map[int]bool, error) {
+	return f.present(scan, from, to)
 }

@@ -20,8 +20,9 @@ const DefaultStatusInterval = 2 * time.Second
 type StatusConfig struct {
 	Conn
 	Scan string
-	// Watch reprints the status every Interval until the scan completes;
-	// Wait blocks silently until then. With Wait, failed units make Status
+	// Watch reprints the status every Interval until the scan completes
+	// (its feeder published every unit and each is done or failed); Wait
+	// blocks silently until then. With Wait, failed units make Status
 	// return ErrUnitsFailed.
 	Watch, Wait bool
 	Interval    time.Duration
@@ -33,8 +34,11 @@ type Report struct {
 	Progress store.Progress
 	Pending  int
 	Queue    *queue.Pending // nil when NATS was not asked for or is unreachable
-	Rate     float64        // addresses per second
-	ETA      time.Duration  // -1 when unknown
+	// Feed is the scan's plan cursor: units published of those planned;
+	// nil for a scan published by a release without one.
+	Feed     *store.Cursor
+	Rate     float64       // addresses per second
+	ETA      time.Duration // -1 when unknown
 	Complete bool
 }
 
@@ -42,6 +46,7 @@ type Report struct {
 type statusStore interface {
 	scanReader
 	progressReader
+	Cursor(ctx context.Context, scan string) (store.Cursor, bool, error)
 }
 
 // pendingReader counts a scan's units in the queue.
@@ -114,9 +119,16 @@ func report(ctx context.Context, st statusStore, q pendingReader, scan string) (
 		return Report{}, err
 	}
 	r := Report{Scan: rec, Progress: p, ETA: -1}
+	cur, found, err := st.Cursor(ctx, scan)
+	if err != nil {
+		return Report{}, err
+	}
+	if found {
+		r.Feed = &cur
+	}
 	finished := p.UnitsDone + p.UnitsFailed
 	r.Pending = max(rec.Units-finished, 0)
-	r.Complete = finished >= rec.Units
+	r.Complete = finished >= rec.Units && (r.Feed == nil || r.Feed.Done())
 	if q != nil {
 		if qp, err := q.Pending(ctx, scan); err == nil {
 			r.Queue = &qp
@@ -144,6 +156,13 @@ func printReport(w io.Writer, r Report) {
 	}
 	fmt.Fprintf(w, "scan %s: %s\n", r.Scan.Name, state)
 	fmt.Fprintf(w, "  units: %d total, %d done, %d pending, %d failed\n", r.Scan.Units, p.UnitsDone, r.Pending, p.UnitsFailed)
+	if f := r.Feed; f != nil {
+		feeding := "all published"
+		if !f.Done() {
+			feeding = fmt.Sprintf("feeding, cursor saved %s", f.UpdatedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(w, "  published: %d of %d units (%s)\n", f.Published, f.Planned, feeding)
+	}
 	fmt.Fprintf(w, "  addresses: %d of %d, %d PTRs, %d rows\n", p.Counts.Addresses(), r.Scan.Addresses, p.Counts.PTRs, p.Rows)
 	fmt.Fprintf(w, "  outcomes: %s\n", p.Counts)
 	eta := "-"

@@ -27,6 +27,9 @@ type SweepConfig struct {
 	Plan *plan.Plan
 	// Workers is the number of in-process workers (default DefaultWorkers).
 	Workers int
+	// MaxPending bounds the scan's units in the work stream (see
+	// FeedConfig.MaxPending); zero publishes the whole plan at once.
+	MaxPending int
 	// Resolve configures the resolver shared by the workers; its QPS is the
 	// sweep's total.
 	Resolve resolve.Config
@@ -83,9 +86,12 @@ func (s Summary) Print(w io.Writer) {
 }
 
 // Sweep runs a whole scan on one machine: it opens the store, starts an
-// embedded JetStream server unless cfg.Queue.URL is set, publishes the plan,
-// runs cfg.Workers workers in-process and waits until every unit is stored
-// or failed. It returns the summary; a scan with failed units also returns
+// embedded JetStream server unless cfg.Queue.URL is set, feeds the plan to
+// it (as publish does, at most cfg.MaxPending units queued), runs
+// cfg.Workers workers in-process and waits until every unit is stored or
+// failed. A sweep of a scan that ran before resumes it: on an embedded
+// server, whose queue starts empty, every unit not in the unit log is
+// published again. It returns the summary; a scan with failed units also returns
 // ErrUnitsFailed.
 func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 	if cfg.Logger == nil {
@@ -100,6 +106,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 		return Summary{}, err
 	}
 	defer st.Close()
+	embedded := cfg.Queue.URL == ""
 	conn, stopEmbedded, err := queueServer(cfg.Conn, cfg.Logger)
 	if err != nil {
 		return Summary{}, err
@@ -112,7 +119,8 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 	defer q.Close()
 
 	p := cfg.Plan
-	if err := saveScan(ctx, st, p); err != nil {
+	f, err := newFeeder(ctx, st, q, p, FeedConfig{MaxPending: cfg.MaxPending, Recheck: embedded, Logger: cfg.Logger})
+	if err != nil {
 		return Summary{}, err
 	}
 	res, err := resolve.New(cfg.Resolve)
@@ -127,7 +135,7 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	errs := make(chan error, 2)
-	wg := runAll(runCtx, q, st, p, ws, cfg.Logger, errs)
+	wg := runAll(runCtx, q, st, f, ws, cfg.Logger, errs)
 	prog, err := wait(ctx, st, p.Record().Name, p.Len(), p.Addresses(),
 		waitOptions{out: cfg.Progress, terminal: cfg.Terminal, interval: cfg.Interval, errs: errs})
 	stop()
@@ -155,15 +163,6 @@ func queueServer(conn Conn, log *slog.Logger) (Conn, func(), error) {
 	conn.Queue.Auth = queue.Auth{} // the embedded server takes no credentials
 	log.Debug("embedded JetStream server started", "url", conn.Queue.URL)
 	return conn, func() { emb.Close(); os.RemoveAll(dir) }, nil
-}
-
-// saveScan records the planned scan.
-func saveScan(ctx context.Context, st scanSaver, p *plan.Plan) error {
-	rec := p.Record()
-	if err := st.SaveScan(ctx, rec); err != nil {
-		return fmt.Errorf("save scan %s: %w", rec.Name, err)
-	}
-	return nil
 }
 
 // newWorkers connects and builds every in-process worker before any
@@ -197,11 +196,11 @@ func newWorkers(ctx context.Context, conn Conn, cfg SweepConfig, st worker.Store
 	return ws, closeAll, nil
 }
 
-// runAll starts the dead-letter watcher, the publisher and the workers
-// under ctx; units flow as soon as they are queued. A fatal error of the
-// watcher or the publisher goes to errs (room for two). The caller cancels
-// ctx and waits on the returned WaitGroup.
-func runAll(ctx context.Context, q *queue.Queue, st worker.Store, p *plan.Plan, ws []*worker.Worker, log *slog.Logger, errs chan<- error) *sync.WaitGroup {
+// runAll starts the dead-letter watcher, the feeder and the workers under
+// ctx; units flow as soon as they are queued. A fatal error of the watcher
+// or the feeder goes to errs (room for two). The caller cancels ctx and
+// waits on the returned WaitGroup.
+func runAll(ctx context.Context, q *queue.Queue, st worker.Store, f *feeder, ws []*worker.Worker, log *slog.Logger, errs chan<- error) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := worker.WatchDead(ctx, q, st, log); err != nil && ctx.Err() == nil {
@@ -209,25 +208,19 @@ func runAll(ctx context.Context, q *queue.Queue, st worker.Store, p *plan.Plan, 
 		}
 	})
 	wg.Go(func() {
-		if err := publishUnits(ctx, q, p, log); err != nil && ctx.Err() == nil {
-			errs <- err
+		res, err := f.run(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				errs <- err
+			}
+			return
 		}
+		log.Info("scan published", "scan", f.rec.Name, "units", res.Published, "already_queued", res.Duplicates+res.Skipped)
 	})
 	for _, w := range ws {
 		wg.Go(func() { w.Run(ctx) })
 	}
 	return &wg
-}
-
-// publishUnits publishes every unit of p and logs the counts.
-func publishUnits(ctx context.Context, q unitPublisher, p *plan.Plan, log *slog.Logger) error {
-	name := p.Record().Name
-	pub, dup, err := q.PublishAll(ctx, p.All(), nil)
-	if err != nil {
-		return fmt.Errorf("publish scan %s: %w", name, err)
-	}
-	log.Info("scan published", "scan", name, "units", pub, "already_queued", dup)
-	return nil
 }
 
 // summarise builds the summary of a finished (or stopped) sweep from its

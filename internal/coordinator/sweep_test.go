@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"iter"
 	"log/slog"
 	"strings"
 	"testing"
@@ -16,42 +15,6 @@ import (
 )
 
 var quiet = slog.New(slog.DiscardHandler)
-
-func TestSaveScan(t *testing.T) {
-	p := testPlan(t, "sv", "198.18.0.0/23")
-	var got sweep.ScanRecord
-	if err := saveScan(context.Background(), &fakeStore{saveScan: func(r sweep.ScanRecord) error { got = r; return nil }}, p); err != nil {
-		t.Fatal(err)
-	}
-	if got.Name != "sv" || got.Units != 2 || got.Addresses != 512 || !got.Options.AllowReserved {
-		t.Errorf("saved %+v, want sv: 2 units, 512 addresses, reserved allowed", got)
-	}
-	err := saveScan(context.Background(), &fakeStore{saveScan: func(sweep.ScanRecord) error { return errBoom }}, p)
-	if !errors.Is(err, errBoom) || err.Error() != "save scan sv: boom" {
-		t.Errorf("saveScan = %v, want save scan sv: boom", err)
-	}
-}
-
-func TestPublishUnits(t *testing.T) {
-	p := testPlan(t, "pu", "198.18.0.0/23")
-	var n int
-	q := &fakeQueue{publishAll: func(us iter.Seq[sweep.Unit]) (int, int, error) {
-		for u := range us {
-			if u.Scan != "pu" {
-				t.Errorf("unit of scan %q, want pu", u.Scan)
-			}
-			n++
-		}
-		return n, 0, nil
-	}}
-	if err := publishUnits(context.Background(), q, p, quiet); err != nil || n != 2 {
-		t.Errorf("publishUnits = %v with %d units, want nil with 2", err, n)
-	}
-	q.publishAll = func(iter.Seq[sweep.Unit]) (int, int, error) { return 0, 0, errBoom }
-	if err := publishUnits(context.Background(), q, p, quiet); !errors.Is(err, errBoom) || err.Error() != "publish scan pu: boom" {
-		t.Errorf("publishUnits = %v, want publish scan pu: boom", err)
-	}
-}
 
 func TestSummarise(t *testing.T) {
 	p := testPlan(t, "sm", "198.18.0.0/22")

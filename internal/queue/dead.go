@@ -100,7 +100,7 @@ func (q *Queue) WatchMaxDeliveries(ctx context.Context, onDead func(u sweep.Unit
 		if err != nil {
 			cancel()
 			q.cfg.Logger.Warn("fetch max-delivery advisories", "err", err)
-			_ = sleep(ctx, watchBackoff)
+			_ = sweep.Sleep(ctx, watchBackoff)
 			continue
 		}
 		for m := range batch.Messages() {
@@ -120,7 +120,7 @@ func (q *Queue) WatchMaxDeliveries(ctx context.Context, onDead func(u sweep.Unit
 		if err := batch.Error(); err != nil && ctx.Err() == nil &&
 			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			q.cfg.Logger.Warn("fetch max-delivery advisories", "err", err)
-			_ = sleep(ctx, watchBackoff)
+			_ = sweep.Sleep(ctx, watchBackoff)
 		}
 	}
 	return nil
@@ -152,7 +152,7 @@ func (q *Queue) handleAdvisory(ctx context.Context, data []byte, onDead func(swe
 	if err != nil {
 		return fmt.Errorf("get unit message %d: %w", a.StreamSeq, err)
 	}
-	scan := strings.TrimPrefix(raw.Subject, workPrefix)
+	scan := subjectScan(raw.Subject)
 	reason := ReasonMaxDeliveries
 	var id string
 	u, uerr := decodeUnit(raw.Data, scan)
@@ -234,7 +234,7 @@ func (q *Queue) Retry(ctx context.Context, scan string) ([]sweep.Unit, error) {
 			return done, err
 		}
 		id := du.Unit.ID() + "#retry-" + strconv.FormatUint(du.Seq, 10)
-		if _, err := q.publishSync(ctx, workSubject(scan), data, nil, id, WorkStream); err != nil {
+		if _, err := q.publishSync(ctx, workSubject(du.Unit), data, nil, id, WorkStream); err != nil {
 			return done, fmt.Errorf("retry unit %s: %w", du.Unit.ID(), err)
 		}
 		if err := q.dead.DeleteMsg(ctx, du.Seq); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -148,7 +147,7 @@ func (q *Queue) delivery(m jetstream.Msg) (*Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: metadata: %w", ErrBadMessage, err)
 	}
-	scan := strings.TrimPrefix(m.Subject(), workPrefix)
+	scan := subjectScan(m.Subject())
 	u, err := decodeUnit(m.Data(), scan)
 	if err != nil {
 		return nil, err
@@ -171,7 +170,7 @@ func (q *Queue) deadLetterBad(ctx context.Context, m jetstream.Msg, cause error)
 		return err
 	}
 	seq := meta.Sequence.Stream
-	scan := strings.TrimPrefix(m.Subject(), workPrefix)
+	scan := subjectScan(m.Subject())
 	if sweep.ValidateScanName(scan) != nil {
 		scan = "_invalid"
 	}

@@ -71,7 +71,7 @@ func (q *Queue) Publish(ctx context.Context, u sweep.Unit) (duplicate bool, err 
 	if err != nil {
 		return false, err
 	}
-	ack, err := q.publishSync(ctx, workSubject(u.Scan), data, nil, u.ID(), WorkStream)
+	ack, err := q.publishSync(ctx, workSubject(u), data, nil, u.ID(), WorkStream)
 	if err != nil {
 		return false, fmt.Errorf("publish unit %s: %w", u.ID(), err)
 	}
@@ -93,7 +93,7 @@ func (q *Queue) publishSync(ctx context.Context, subject string, data []byte, hd
 		if !transient(err) || attempt >= publishAttempts || ctx.Err() != nil {
 			return nil, err
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := sweep.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, backoffMax)
@@ -171,7 +171,7 @@ func (q *Queue) PublishAll(ctx context.Context, units iter.Seq[sweep.Unit], prog
 				return published, duplicates, err
 			}
 		}
-		subject, id := workSubject(u.Scan), u.ID()
+		subject, id := workSubject(u), u.ID()
 		paf, err := q.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: data},
 			jetstream.WithMsgID(id), jetstream.WithExpectStream(WorkStream))
 		if err != nil {
@@ -218,16 +218,4 @@ func transient(err error) bool {
 		return apiErr.Code >= 500
 	}
 	return false
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

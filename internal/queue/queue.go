@@ -4,16 +4,22 @@
 //
 // Streams and subjects:
 //
-//	PTRSWEEP_UNITS       ptrsweep.units.<scan>   work queue, one unit per message,
-//	                                             Nats-Msg-Id = unit ID (dedup window)
-//	PTRSWEEP_DEAD        ptrsweep.dead.<scan>    dead letters, header Ptrsweep-Reason
+//	PTRSWEEP_UNITS       ptrsweep.units.<scan>.<bucket>  work queue, one unit per message,
+//	                                                     Nats-Msg-Id = unit ID (dedup window);
+//	                                                     bucket = the unit's Seq / 4096
+//	PTRSWEEP_DEAD        ptrsweep.dead.<scan>            dead letters, header Ptrsweep-Reason
 //	PTRSWEEP_ADVISORIES  $JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.PTRSWEEP_UNITS.workers
 //	                                             max-delivery advisories, kept until
 //	                                             WatchMaxDeliveries handles them
 //
-// Every unit is published with its ID as message ID, so re-running a plan
-// publishes nothing new while the dedup window lasts. Every delivery can be
-// a redelivery: acknowledge a unit only once its results are stored.
+// Every unit is published with its ID as message ID, so a publish retried
+// within the stream's short dedup window (DefaultDuplicates) is stored once.
+// Idempotence over the life of a scan does not rest on that window: the
+// coordinator's feeder keeps a plan cursor and, for the few units it cannot
+// vouch for, asks Present which of them the stream holds. The bucket token
+// of a unit's subject lets Present read one bucket, and Queued count a
+// scan's units with a handful of per-subject totals. Every delivery can be a
+// redelivery: acknowledge a unit only once its results are stored.
 package queue
 
 import (
@@ -22,11 +28,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
 // Stream, consumer and subject names.
@@ -60,7 +69,7 @@ const (
 const (
 	DefaultAckWait       = 60 * time.Second
 	DefaultMaxDeliver    = 5
-	DefaultDuplicates    = 24 * time.Hour
+	DefaultDuplicates    = 2 * time.Minute
 	DefaultMaxAckPending = 20000
 	DefaultFetchWait     = time.Second
 	advisoryMaxAge       = 7 * 24 * time.Hour
@@ -88,8 +97,10 @@ type Config struct {
 	// MaxDeliver is how often a unit is delivered before it goes to the
 	// dead-letter stream. Default DefaultMaxDeliver.
 	MaxDeliver int
-	// Duplicates is the dedup window of message IDs in the work stream.
-	// Default DefaultDuplicates.
+	// Duplicates is the dedup window of message IDs in the work stream: it
+	// only has to cover a publish retried after a lost acknowledgement, and
+	// the server keeps every ID published within it in memory (a few
+	// hundred bytes each), so it is short. Default DefaultDuplicates.
 	Duplicates time.Duration
 	// MaxAckPending bounds delivered but unacknowledged units across all
 	// workers. Default DefaultMaxAckPending.
@@ -421,5 +432,25 @@ func redactErr(err error, secrets []string) error {
 	return &redactedError{msg: msg, err: err}
 }
 
-func workSubject(scan string) string { return workPrefix + scan }
+// unitBucket is how many consecutive plan positions (Unit.Seq) share a
+// work subject.
+const unitBucket = 4096
+
+// workSubject is the subject of a unit: its scan and its Seq's bucket.
+func workSubject(u sweep.Unit) string { return bucketSubject(u.Scan, u.Seq/unitBucket) }
+
+func bucketSubject(scan string, bucket int) string {
+	return workPrefix + scan + "." + strconv.Itoa(bucket)
+}
+
+// scanWildcard matches every work subject of scan.
+func scanWildcard(scan string) string { return workPrefix + scan + ".>" }
+
+// subjectScan returns the scan of a work subject: ptrsweep.units.<scan>.<bucket>,
+// or ptrsweep.units.<scan> as earlier releases published.
+func subjectScan(subject string) string {
+	scan, _, _ := strings.Cut(strings.TrimPrefix(subject, workPrefix), ".")
+	return scan
+}
+
 func deadSubject(scan string) string { return deadPrefix + scan }

@@ -433,7 +433,7 @@ func TestBadBodyGoesDead(t *testing.T) {
 	otherBody := fmt.Sprintf(`{"scan":%q,"cidr":%q}`, other.Scan, other.Prefix)
 	bodies := []string{"not json", otherBody, `{"scan":"bad","cidr":"10.0.0.1/8"}`}
 	for i, b := range bodies {
-		if _, err := q.js.Publish(ctx, workSubject("bad"), []byte(b)); err != nil {
+		if _, err := q.js.Publish(ctx, workSubject(sweep.Unit{Scan: "bad"}), []byte(b)); err != nil {
 			t.Fatalf("publish bad body %d: %v", i, err)
 		}
 	}

@@ -15,7 +15,7 @@ type Pending struct {
 	// not delivered right now: waiting for a first or a next delivery, or
 	// (briefly) having reached MaxDeliver until WatchMaxDeliveries moves
 	// them. Queued+InFlight is exact: the work stream's message count for
-	// the scan's subject.
+	// the scan's subjects (see Queue.Queued).
 	Queued int
 	// InFlight is the number of units delivered and not yet acknowledged.
 	// The server counts these for the shared consumer, not per scan, so
@@ -31,7 +31,7 @@ func (q *Queue) Pending(ctx context.Context, scan string) (Pending, error) {
 	if err := sweep.ValidateScanName(scan); err != nil {
 		return Pending{}, err
 	}
-	stored, err := subjectCount(ctx, q.work, workSubject(scan))
+	stored, err := q.Queued(ctx, scan)
 	if err != nil {
 		return Pending{}, err
 	}
@@ -47,13 +47,30 @@ func (q *Queue) Pending(ctx context.Context, scan string) (Pending, error) {
 	return Pending{Queued: stored - inFlight, InFlight: inFlight, Dead: dead}, nil
 }
 
-// subjectCount returns how many messages of stream s are on subject.
-func subjectCount(ctx context.Context, s jetstream.Stream, subject string) (int, error) {
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return 0, fmt.Errorf("stream info for %s: %w", subject, err)
+// Queued returns how many of the scan's units the work stream holds: waiting
+// for delivery, delivered and not yet acknowledged, or having reached
+// MaxDeliver until WatchMaxDeliveries moves them. It costs one stream-info
+// request listing the scan's work subjects, one per 4096 consecutive plan
+// positions that still have a unit queued. It is safe for concurrent use.
+func (q *Queue) Queued(ctx context.Context, scan string) (int, error) {
+	if err := sweep.ValidateScanName(scan); err != nil {
+		return 0, err
 	}
-	return int(info.State.Subjects[subject]), nil
+	return subjectCount(ctx, q.work, scanWildcard(scan))
+}
+
+// subjectCount returns how many messages of stream s are on the subjects
+// filter matches.
+func subjectCount(ctx context.Context, s jetstream.Stream, filter string) (int, error) {
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return 0, fmt.Errorf("stream info for %s: %w", filter, err)
+	}
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	return n, nil
 }
 
 // Idle reports whether the shared consumer has nothing left for anybody:
