@@ -22,6 +22,7 @@ type Delivery struct {
 	unit       sweep.Unit
 	attempt    uint32
 	streamSeq  uint64
+	republish  bool
 	maxDeliver int
 	nc         *nats.Conn
 }
@@ -36,6 +37,31 @@ func (d *Delivery) Attempt() uint32 { return d.attempt }
 // LastAttempt reports whether this is the last delivery: if it is neither
 // acknowledged nor dead-lettered, the unit goes to the dead-letter stream.
 func (d *Delivery) LastAttempt() bool { return int(d.attempt) >= d.maxDeliver }
+
+// attemptBits is how many low bits of an attempt ID hold the delivery count.
+const attemptBits = 16
+
+// AttemptID returns a number that identifies this attempt of the unit and
+// grows with every attempt, also across Retry (which publishes a new
+// message, with a higher stream sequence): the work-stream sequence << 16 |
+// the delivery count (capped at 65535). Rows stored by a later attempt
+// supersede those of an earlier one by this number. It assumes the work
+// stream is not deleted and re-created during a scan (sequences would
+// restart).
+func (d *Delivery) AttemptID() uint64 {
+	return AttemptID(d.streamSeq, uint64(d.attempt))
+}
+
+// AttemptID combines a work-stream sequence and a delivery count into an
+// attempt ID (see Delivery.AttemptID).
+func AttemptID(streamSeq, delivered uint64) uint64 {
+	return streamSeq<<attemptBits | min(delivered, 1<<attemptBits-1)
+}
+
+// Redelivery reports whether an earlier attempt of the unit may have stored
+// rows: this is not the message's first delivery, or the message queues the
+// unit again (HeaderRepublished).
+func (d *Delivery) Redelivery() bool { return d.attempt > 1 || d.republish }
 
 // StreamSeq returns the unit's sequence in the work stream.
 func (d *Delivery) StreamSeq() uint64 { return d.streamSeq }
@@ -158,6 +184,7 @@ func (q *Queue) delivery(m jetstream.Msg) (*Delivery, error) {
 		unit:       u,
 		attempt:    uint32(min(meta.NumDelivered, 1<<32-1)),
 		streamSeq:  meta.Sequence.Stream,
+		republish:  m.Headers().Get(HeaderRepublished) != "",
 		maxDeliver: q.cfg.MaxDeliver,
 		nc:         q.nc,
 	}, nil
