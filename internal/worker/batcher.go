@@ -188,12 +188,12 @@ func (b *batcher) steps(ctx context.Context, step *int, rows []sweep.Row, sup []
 		}
 		*step = 1
 	}
-	if *step == 1 {
+	if *step == 1 && len(sup) > 0 {
 		if err := st.InsertSuperseded(ctx, sup); err != nil {
 			return fmt.Errorf("mark earlier attempts of %d units superseded: %w", len(sup), err)
 		}
-		*step = 2
 	}
+	*step = 2
 	if err := st.InsertUnits(ctx, recs); err != nil {
 		return fmt.Errorf("record %d units: %w", len(recs), err)
 	}
