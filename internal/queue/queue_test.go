@@ -356,11 +356,16 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	u := testUnits("maxdeliver", 1)[0]
 	publish(t, q, []sweep.Unit{u})
 
-	if d := fetchOne(t, q); d.LastAttempt() {
-		t.Fatalf("attempt %d: LastAttempt() = true, want false", d.Attempt())
+	first := fetchOne(t, q)
+	if first.LastAttempt() || first.Redelivery() {
+		t.Fatalf("attempt %d: LastAttempt() = %v, Redelivery() = %v, want false, false", first.Attempt(), first.LastAttempt(), first.Redelivery())
 	}
-	if d := fetchOne(t, q); d.Attempt() != 2 || !d.LastAttempt() {
-		t.Fatalf("second delivery: Attempt() = %d, LastAttempt() = %v, want 2, true", d.Attempt(), d.LastAttempt())
+	second := fetchOne(t, q)
+	if second.Attempt() != 2 || !second.LastAttempt() || !second.Redelivery() {
+		t.Fatalf("second delivery: Attempt() = %d, LastAttempt() = %v, Redelivery() = %v, want 2, true, true", second.Attempt(), second.LastAttempt(), second.Redelivery())
+	}
+	if second.AttemptID() <= first.AttemptID() {
+		t.Errorf("AttemptID: second %d <= first %d, want growing", second.AttemptID(), first.AttemptID())
 	}
 	// Not acked: after AckWait the server gives up and advises; the watcher
 	// moves the unit. Fetch keeps a pull request open, as workers do.
@@ -403,6 +408,11 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	if d.Unit() != u || d.Attempt() != 1 {
 		t.Errorf("after Retry: fetched %s attempt %d, want %s attempt 1", d.Unit().ID(), d.Attempt(), u.ID())
 	}
+	// The re-published unit's first delivery may follow stored rows: it is
+	// a redelivery, and its attempt ID is above every earlier one.
+	if !d.Redelivery() || d.AttemptID() <= second.AttemptID() {
+		t.Errorf("after Retry: Redelivery() = %v, AttemptID() = %d; want true and above %d", d.Redelivery(), d.AttemptID(), second.AttemptID())
+	}
 	if err := d.Ack(ctx); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
@@ -411,6 +421,21 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	// A second Retry has nothing to do.
 	if again, err := q.Retry(ctx, "maxdeliver"); err != nil || len(again) != 0 {
 		t.Errorf("second Retry = %v, %v, want none, nil", again, err)
+	}
+}
+
+func TestAttemptID(t *testing.T) {
+	for _, c := range []struct {
+		seq, delivered, want uint64
+	}{
+		{1, 1, 1<<16 | 1},
+		{1, 2, 1<<16 | 2},
+		{2, 1, 2<<16 | 1},
+		{3, 70000, 3<<16 | 65535}, // the count saturates below the next sequence
+	} {
+		if got := AttemptID(c.seq, c.delivered); got != c.want {
+			t.Errorf("AttemptID(%d, %d) = %d, want %d", c.seq, c.delivered, got, c.want)
+		}
 	}
 }
 
