@@ -268,3 +268,90 @@ func TestPermanentErrorRealClickHouse(t *testing.T) {
 		}
 	}
 }
+
+// TestTransientErrorRealClickHouse runs a worker against a ptr table whose
+// partition is at its parts limit (merges stopped): the insert fails with
+// TOO_MANY_PARTS, is retried, not dead-lettered, and succeeds once merges
+// run again; the flush interval grew meanwhile.
+func TestTransientErrorRealClickHouse(t *testing.T) {
+	dsn := storetest.DSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a safety net, not an assertion
+	defer cancel()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, q := range []string{"DROP TABLE ptr_current", "DROP TABLE ptr",
+		"CREATE TABLE ptr (scan String, rname String, ip UInt32, ptr String, status Enum8('ok' = 1, 'nxdomain' = 2, 'nodata' = 3, 'servfail' = 4, 'refused' = 5, 'timeout' = 6), " +
+			"ttl UInt32, fcrdns Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5), unit String, resolved_at DateTime, attempt UInt64) " +
+			"ENGINE = ReplacingMergeTree(attempt) PARTITION BY scan ORDER BY (rname, ip, scan) SETTINGS parts_to_delay_insert = 1, parts_to_throw_insert = 2",
+		"SYSTEM STOP MERGES ptr"} {
+		if err := st.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Fill the scan's partition up to the limit.
+	for i := 0; ; i++ {
+		r := sweep.Row{Scan: "t", Unit: "x", IP: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), PTR: "fill.example", Status: sweep.StatusOK}
+		err := st.InsertRows(ctx, []sweep.Row{r})
+		if store.Overloaded(err) {
+			break
+		}
+		if err != nil || i > 10 {
+			t.Fatalf("filling the partition: insert %d: %v", i, err)
+		}
+	}
+	ds := units(1)
+	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
+	w, err := New(Config{Queue: q, Store: st, Resolver: fakeResolver{}, ExitWhenIdle: true, Logger: quiet,
+		FlushInterval: 10 * time.Millisecond, RetryBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	for w.Stats().FlushErrors.Load() < 2 {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned %v before any insert failed", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	q.mu.Lock()
+	dead := len(q.dead)
+	q.mu.Unlock()
+	ds[0].mu.Lock()
+	acked := ds[0].acked
+	ds[0].mu.Unlock()
+	if dead != 0 || acked {
+		t.Fatalf("while TOO_MANY_PARTS: %d dead letters, acked %v; want neither", dead, acked)
+	}
+	if got := time.Duration(w.Stats().FlushInterval.Load()); got <= 10*time.Millisecond {
+		t.Errorf("flush interval while overloaded = %v, want above 10ms", got)
+	}
+	if err := st.Exec(ctx, "SYSTEM START MERGES ptr"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Exec(ctx, "OPTIMIZE TABLE ptr FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !ds[0].acked || len(q.dead) != 0 {
+		t.Errorf("after merges: acked %v, dead letters %q; want acked only", ds[0].acked, q.dead)
+	}
+	var n int
+	if err := st.Export(ctx, "t", func(r sweep.Row) error {
+		if r.Unit == ds[0].u.Prefix.String() {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 16 {
+		t.Errorf("stored rows of the unit = %d, want 16", n)
+	}
+}
