@@ -69,17 +69,7 @@ var overloadCodes = map[int32]string{
 // Overloaded reports whether err says the server is overloaded by writes
 // (TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED, TOO_MANY_SIMULTANEOUS_QUERIES): a
 // transient error after which a writer should flush less often.
-func Overloaded(err error) bool {
-	if errors.Is(err, ErrOverloaded) {
-		return true
-	}
-	var ex *clickhouse.Exception
-	if !errors.As(err, &ex) {
-		return false
-	}
-	_, ok := overloadCodes[ex.Code]
-	return ok
-}
+func Overloaded(err error) bool { return hasCode(err, ErrOverloaded, overloadCodes) }
 
 // Permanent reports whether err is a ClickHouse error that retrying cannot
 // fix: a schema mismatch (unknown table or column, wrong type, wrong number
@@ -89,15 +79,19 @@ func Overloaded(err error) bool {
 // Every other error, ClickHouse exception or not, is transient: connection
 // errors, timeouts, TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED,
 // TOO_MANY_SIMULTANEOUS_QUERIES. See permanentCodes for the list.
-func Permanent(err error) bool {
-	if errors.Is(err, ErrPermanent) {
+func Permanent(err error) bool { return hasCode(err, ErrPermanent, permanentCodes) }
+
+// hasCode reports whether err matches sentinel or is a ClickHouse exception
+// with one of codes.
+func hasCode(err, sentinel error, codes map[int32]string) bool {
+	if errors.Is(err, sentinel) {
 		return true
 	}
 	var ex *clickhouse.Exception
 	if !errors.As(err, &ex) {
 		return false
 	}
-	_, ok := permanentCodes[ex.Code]
+	_, ok := codes[ex.Code]
 	return ok
 }
 

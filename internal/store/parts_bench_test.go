@@ -107,6 +107,8 @@ func BenchmarkPartsUnderFleet(b *testing.B) {
 		close(stop)
 		wg.Wait()
 		elapsed := time.Since(start)
+		b.Logf("%d writers × %d rows every %v for %v: peak %d active parts in the partition (final %d), units table peak %d, %.0f rows/s, slowest insert %v",
+			writers, rowsPer, flush, elapsed.Round(time.Second), peak, parts("ptr"), peakUnits, float64(stored.Load())/elapsed.Seconds(), time.Duration(slowest.Load()).Round(time.Millisecond))
 		b.ReportMetric(float64(peak), "peak_parts")
 		b.ReportMetric(float64(parts("ptr")), "final_parts")
 		b.ReportMetric(float64(peakUnits), "peak_unit_parts")

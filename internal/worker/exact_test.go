@@ -224,25 +224,34 @@ func TestOverloadSlowsFlushes(t *testing.T) {
 	}
 }
 
+// openWithPtr opens the database of dsn with its ptr table replaced: ttl is
+// "ttl UInt32, " or "" (a missing column), settings is appended to the
+// table's definition. The store is closed when the test ends.
+func openWithPtr(ctx context.Context, t *testing.T, dsn, ttl, settings string) *store.Store {
+	t.Helper()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, q := range []string{"DROP TABLE ptr_current", "DROP TABLE ptr",
+		"CREATE TABLE ptr (scan String, rname String, ip UInt32, ptr String, status Enum8('ok' = 1, 'nxdomain' = 2, 'nodata' = 3, 'servfail' = 4, 'refused' = 5, 'timeout' = 6), " +
+			ttl + "fcrdns Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5), unit String, resolved_at DateTime, attempt UInt64) " +
+			"ENGINE = ReplacingMergeTree(attempt) PARTITION BY scan ORDER BY (rname, ip, scan)" + settings} {
+		if err := st.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return st
+}
+
 // TestPermanentErrorRealClickHouse runs a worker against a database whose
 // ptr table lacks a column: every unit is dead-lettered and the unit log
 // shows the server's error, which status prints.
 func TestPermanentErrorRealClickHouse(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, q := range []string{"DROP TABLE ptr_current", "DROP TABLE ptr",
-		"CREATE TABLE ptr (scan String, rname String, ip UInt32, ptr String, status Enum8('ok' = 1, 'nxdomain' = 2, 'nodata' = 3, 'servfail' = 4, 'refused' = 5, 'timeout' = 6), " +
-			"fcrdns Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5), unit String, resolved_at DateTime, attempt UInt64) " +
-			"ENGINE = ReplacingMergeTree(attempt) PARTITION BY scan ORDER BY (rname, ip, scan)"} {
-		if err := st.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	st := openWithPtr(ctx, t, dsn, "", "")
 	ds := units(2)
 	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
 	w, err := New(Config{Queue: q, Store: st, Resolver: fakeResolver{}, ExitWhenIdle: true, Logger: quiet, FlushInterval: 10 * time.Millisecond})
@@ -277,19 +286,9 @@ func TestTransientErrorRealClickHouse(t *testing.T) {
 	dsn := storetest.DSN(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a safety net, not an assertion
 	defer cancel()
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
+	st := openWithPtr(ctx, t, dsn, "ttl UInt32, ", " SETTINGS parts_to_delay_insert = 1, parts_to_throw_insert = 2")
+	if err := st.Exec(ctx, "SYSTEM STOP MERGES ptr"); err != nil {
 		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, q := range []string{"DROP TABLE ptr_current", "DROP TABLE ptr",
-		"CREATE TABLE ptr (scan String, rname String, ip UInt32, ptr String, status Enum8('ok' = 1, 'nxdomain' = 2, 'nodata' = 3, 'servfail' = 4, 'refused' = 5, 'timeout' = 6), " +
-			"ttl UInt32, fcrdns Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5), unit String, resolved_at DateTime, attempt UInt64) " +
-			"ENGINE = ReplacingMergeTree(attempt) PARTITION BY scan ORDER BY (rname, ip, scan) SETTINGS parts_to_delay_insert = 1, parts_to_throw_insert = 2",
-		"SYSTEM STOP MERGES ptr"} {
-		if err := st.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
 	}
 	// Fill the scan's partition up to the limit.
 	for i := 0; ; i++ {
