@@ -112,7 +112,7 @@ func (s *Store) sendColumns(ctx context.Context, query, what string, cols ...any
 	for i, c := range cols {
 		if err := batch.Column(i).Append(c); err != nil {
 			_ = batch.Abort()
-			return &permanentError{err: fmt.Errorf("%s: column %d does not match the table (%s): %w", what, i, s.columnName(query, i), err)}
+			return &permanentError{err: fmt.Errorf("%s: %s does not have the type the schema gives it (compare with schema/): %w", what, s.columnName(query, i), err)}
 		}
 	}
 	if err := batch.Send(); err != nil {
@@ -127,9 +127,9 @@ func (s *Store) columnName(query string, i int) string {
 	list, _, _ = strings.Cut(list, ")")
 	names := strings.Split(list, ",")
 	if i < 0 || i >= len(names) {
-		return "?"
+		return fmt.Sprintf("column %d of the table in database %s", i, s.opts.Database)
 	}
-	return "column " + strings.TrimSpace(names[i]) + " of database " + s.opts.Database
+	return "column " + strings.TrimSpace(names[i]) + " of the table in database " + s.opts.Database
 }
 
 // Query selects rows for Search.
