@@ -40,6 +40,15 @@ func BenchmarkPartsUnderFleet(b *testing.B) {
 	dur := time.Duration(envInt("PTRSWEEP_PARTS_SECONDS", 30)) * time.Second
 	admin := openTest(b)
 	ctx := context.Background()
+	// Runs before openTest's cleanup: dropping thousands of fresh parts on
+	// a busy server takes longer than its 30 s.
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := admin.DropDatabase(ctx); err != nil {
+			b.Errorf("DropDatabase: %v", err)
+		}
+	})
 	for b.Loop() {
 		var (
 			stored, slowest atomic.Int64
