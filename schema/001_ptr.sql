@@ -3,7 +3,18 @@
 -- rname is the PTR name with its labels reversed (net.ipip.security.scan-30);
 -- it leads the sort key so a suffix search is a primary-key range. rname is a
 -- function of ptr, so (scan, ip, ptr) is the row's identity: re-inserted rows
--- collapse within the scan's partition (read with FINAL or LIMIT 1 BY).
+-- collapse within the scan's partition (read with FINAL or LIMIT 1 BY), and
+-- the row of the highest attempt wins.
+--
+-- attempt identifies the delivery that stored the row and grows with every
+-- attempt of a unit, also across `coordinator retry`: work-stream sequence
+-- << 16 | delivery count. Rows of a unit with an attempt below the unit's
+-- entry in superseded are stale (see 006_superseded.sql and ptr_current).
+-- ClickHouse cannot change an engine's version column: a database created
+-- before attempt existed must be replaced (see README.md).
+--
+-- asn and country are the routing at resolve time, filled by enrichment;
+-- 0 and '' when unknown.
 CREATE TABLE IF NOT EXISTS ptr
 (
     scan        String,
@@ -14,8 +25,11 @@ CREATE TABLE IF NOT EXISTS ptr
     ttl         UInt32,
     fcrdns      Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5),
     unit        String,
-    resolved_at DateTime
+    resolved_at DateTime,
+    attempt     UInt64,
+    asn         UInt32 DEFAULT 0,
+    country     String DEFAULT ''
 )
-ENGINE = ReplacingMergeTree(resolved_at)
+ENGINE = ReplacingMergeTree(attempt)
 PARTITION BY scan
 ORDER BY (rname, ip, scan)

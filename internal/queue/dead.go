@@ -215,7 +215,8 @@ func (q *Queue) Dead(ctx context.Context, scan string) ([]DeadUnit, error) {
 
 // Retry puts every dead unit of scan back on the work stream and removes
 // it from the dead-letter stream; it returns how many units it moved.
-// Units are republished with the message ID "<unit ID>#retry-<dead seq>",
+// Units are republished with the message ID "<unit ID>#retry-<dead seq>"
+// and the header HeaderRepublished (so workers supersede earlier rows),
 // since their own ID may still be in the dedup window; a Retry interrupted
 // between republishing and removal does not duplicate on the next Retry.
 // Dead messages that are not units (Body set) stay where they are.
@@ -234,7 +235,9 @@ func (q *Queue) Retry(ctx context.Context, scan string) ([]sweep.Unit, error) {
 			return done, err
 		}
 		id := du.Unit.ID() + "#retry-" + strconv.FormatUint(du.Seq, 10)
-		if _, err := q.publishSync(ctx, workSubject(du.Unit), data, nil, id, WorkStream); err != nil {
+		hdr := nats.Header{}
+		hdr.Set(HeaderRepublished, strconv.FormatUint(du.Seq, 10))
+		if _, err := q.publishSync(ctx, workSubject(du.Unit), data, hdr, id, WorkStream); err != nil {
 			return done, fmt.Errorf("retry unit %s: %w", du.Unit.ID(), err)
 		}
 		if err := q.dead.DeleteMsg(ctx, du.Seq); err != nil {

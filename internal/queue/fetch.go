@@ -21,6 +21,8 @@ type Delivery struct {
 	unit       sweep.Unit
 	attempt    uint32
 	streamSeq  uint64
+	published  time.Time // the message's publish time on the server
+	republish  bool
 	maxDeliver int
 	nc         *nats.Conn
 }
@@ -35,6 +37,32 @@ func (d *Delivery) Attempt() uint32 { return d.attempt }
 // LastAttempt reports whether this is the last delivery: if it is neither
 // acknowledged nor dead-lettered, the unit goes to the dead-letter stream.
 func (d *Delivery) LastAttempt() bool { return int(d.attempt) >= d.maxDeliver }
+
+// attemptBits is how many low bits of an attempt ID hold the delivery count.
+const attemptBits = 16
+
+// AttemptID returns a number that identifies this attempt of the unit and
+// grows with every attempt: the message's publish time on the server in
+// milliseconds << 16 | the delivery count (capped at 65535). A redelivery
+// has a higher count; a unit queued again (Retry, or a feeder publishing it
+// into a stream that was lost or re-created) is a new message with a later
+// publish time. Rows stored by a later attempt supersede those of an earlier
+// one by this number. It relies on the NATS servers' clocks moving forward
+// between two publishes of one unit (they are minutes apart at least).
+func (d *Delivery) AttemptID() uint64 {
+	return AttemptID(d.published, uint64(d.attempt))
+}
+
+// AttemptID combines a message's publish time and its delivery count into an
+// attempt ID (see Delivery.AttemptID).
+func AttemptID(published time.Time, delivered uint64) uint64 {
+	return uint64(max(published.UnixMilli(), 0))<<attemptBits | min(delivered, 1<<attemptBits-1)
+}
+
+// Redelivery reports whether an earlier attempt of the unit may have stored
+// rows: this is not the message's first delivery, or the message queues the
+// unit again (HeaderRepublished).
+func (d *Delivery) Redelivery() bool { return d.attempt > 1 || d.republish }
 
 // StreamSeq returns the unit's sequence in the work stream.
 func (d *Delivery) StreamSeq() uint64 { return d.streamSeq }
@@ -157,6 +185,8 @@ func (q *Queue) delivery(m jetstream.Msg) (*Delivery, error) {
 		unit:       u,
 		attempt:    uint32(min(meta.NumDelivered, 1<<32-1)),
 		streamSeq:  meta.Sequence.Stream,
+		published:  meta.Timestamp,
+		republish:  m.Headers().Get(HeaderRepublished) != "",
 		maxDeliver: q.cfg.MaxDeliver,
 		nc:         q.nc,
 	}, nil

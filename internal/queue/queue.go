@@ -63,6 +63,12 @@ const (
 	HeaderSourceSeq = "Ptrsweep-Source-Seq"
 	// HeaderAttempts holds how often the unit was delivered.
 	HeaderAttempts = "Ptrsweep-Attempts"
+	// HeaderRepublished marks a work message that queues a unit again (by
+	// Retry): an earlier message of the same unit may have stored rows, so
+	// even its first delivery is a Redelivery. Its value is the earlier
+	// message's dead-letter sequence. Any code that publishes a unit a
+	// second time must set it.
+	HeaderRepublished = "Ptrsweep-Republished"
 )
 
 // Defaults for Config.

@@ -331,11 +331,16 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	u := testUnits("maxdeliver", 1)[0]
 	publish(t, q, []sweep.Unit{u})
 
-	if d := fetchOne(t, q); d.LastAttempt() {
-		t.Fatalf("attempt %d: LastAttempt() = true, want false", d.Attempt())
+	first := fetchOne(t, q)
+	if first.LastAttempt() || first.Redelivery() {
+		t.Fatalf("attempt %d: LastAttempt() = %v, Redelivery() = %v, want false, false", first.Attempt(), first.LastAttempt(), first.Redelivery())
 	}
-	if d := fetchOne(t, q); d.Attempt() != 2 || !d.LastAttempt() {
-		t.Fatalf("second delivery: Attempt() = %d, LastAttempt() = %v, want 2, true", d.Attempt(), d.LastAttempt())
+	second := fetchOne(t, q)
+	if second.Attempt() != 2 || !second.LastAttempt() || !second.Redelivery() {
+		t.Fatalf("second delivery: Attempt() = %d, LastAttempt() = %v, Redelivery() = %v, want 2, true, true", second.Attempt(), second.LastAttempt(), second.Redelivery())
+	}
+	if second.AttemptID() <= first.AttemptID() {
+		t.Errorf("AttemptID: second %d <= first %d, want growing", second.AttemptID(), first.AttemptID())
 	}
 	// Not acked: after AckWait the server gives up and advises; the watcher
 	// moves the unit. Fetch keeps a pull request open, as workers do.
@@ -378,6 +383,11 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	if d.Unit() != u || d.Attempt() != 1 {
 		t.Errorf("after Retry: fetched %s attempt %d, want %s attempt 1", d.Unit().ID(), d.Attempt(), u.ID())
 	}
+	// The re-published unit's first delivery may follow stored rows: it is
+	// a redelivery, and its attempt ID is above every earlier one.
+	if !d.Redelivery() || d.AttemptID() <= second.AttemptID() {
+		t.Errorf("after Retry: Redelivery() = %v, AttemptID() = %d; want true and above %d", d.Redelivery(), d.AttemptID(), second.AttemptID())
+	}
 	if err := d.Ack(ctx); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
@@ -386,6 +396,27 @@ func TestMaxDeliverDeadAndRetry(t *testing.T) {
 	// A second Retry has nothing to do.
 	if again, err := q.Retry(ctx, "maxdeliver"); err != nil || len(again) != 0 {
 		t.Errorf("second Retry = %v, %v, want none, nil", again, err)
+	}
+}
+
+func TestAttemptID(t *testing.T) {
+	t0 := time.UnixMilli(1_764_576_000_000) // 2025-12-01
+	for _, c := range []struct {
+		published time.Time
+		delivered uint64
+		want      uint64
+	}{
+		{t0, 1, 1_764_576_000_000<<16 | 1},
+		{t0, 2, 1_764_576_000_000<<16 | 2},
+		{t0.Add(time.Millisecond), 1, 1_764_576_000_001<<16 | 1},
+		{t0, 70000, 1_764_576_000_000<<16 | 65535}, // the count saturates below the next millisecond
+	} {
+		if got := AttemptID(c.published, c.delivered); got != c.want {
+			t.Errorf("AttemptID(%v, %d) = %d, want %d", c.published, c.delivered, got, c.want)
+		}
+	}
+	if a, b := AttemptID(t0, 65535), AttemptID(t0.Add(time.Millisecond), 1); a >= b {
+		t.Errorf("AttemptID of a later message %d is not above the earlier one's last delivery %d", b, a)
 	}
 }
 

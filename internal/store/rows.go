@@ -14,10 +14,35 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
-const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, unit, resolved_at)"
+const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt)"
 
 // rowColumns are the columns Search and Export read, in scanRow's order.
-const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at"
+const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt"
+
+// currentRows is the FROM clause of every row read: ptr without the rows of
+// superseded attempts. final adds FINAL (for narrow reads: it also collapses
+// rows of one attempt stored twice); scan, when not empty, narrows the
+// superseded subquery to one scan. The caller's WHERE must start with
+// "attempt >= below AND". It returns the clause and its arguments, which
+// come before the WHERE clause's.
+//
+// The superseded set is small (only redelivered units have entries), so the
+// join costs a scan of it per query; the range predicates on ptr's sort key
+// still select granules (measured on 18.16, see schema/README.md).
+func currentRows(final bool, scan string) (string, []any) {
+	from := "ptr"
+	if final {
+		from += " FINAL"
+	}
+	sub := "SELECT scan, unit, max(below) AS below FROM superseded"
+	var args []any
+	if scan != "" {
+		sub += " WHERE scan = ?"
+		args = append(args, scan)
+	}
+	sub += " GROUP BY scan, unit"
+	return from + " ANY LEFT JOIN (" + sub + ") USING (scan, unit)", args
+}
 
 // exportSortBytes lets the server spill Export's sort to disk instead of
 // holding a whole scan in memory.
@@ -25,8 +50,10 @@ const exportSortBytes = 1 << 30
 
 // InsertRows stores rows in one INSERT. The label-reversed name (rname) is
 // computed from each row's PTR. Every IP must be IPv4. Inserting a row again
-// is harmless: (scan, ip, ptr) is the row's identity and reads deduplicate.
-// It is safe for concurrent use; batches of 100k rows are efficient.
+// is harmless: (scan, ip, ptr) is the row's identity and reads deduplicate,
+// keeping the row of the highest Attempt. It is safe for concurrent use;
+// batches of 100k rows are efficient. An error that retrying cannot fix
+// matches ErrPermanent (see Permanent).
 func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -42,6 +69,7 @@ func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 		fcrdns   = make([]int8, n)
 		units    = make([]string, n)
 		times    = make([]time.Time, n)
+		attempts = make([]uint64, n)
 	)
 	for i, r := range rows {
 		ip := r.IP.Unmap()
@@ -66,27 +94,42 @@ func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 		fcrdns[i] = int8(r.FCrDNS)
 		units[i] = r.Unit
 		times[i] = r.ResolvedAt
+		attempts[i] = r.Attempt
 	}
 	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", n),
-		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times)
+		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times, attempts)
 }
 
 // sendColumns runs one INSERT with the column slices in the query's order.
+// Errors are classified: those retrying cannot fix match ErrPermanent. A
+// column the client cannot convert is permanent: the table's column type
+// differs from the schema's.
 func (s *Store) sendColumns(ctx context.Context, query, what string, cols ...any) error {
 	batch, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return classify(fmt.Errorf("%s: %w", what, err))
 	}
 	for i, c := range cols {
 		if err := batch.Column(i).Append(c); err != nil {
 			_ = batch.Abort()
-			return fmt.Errorf("%s: column %d: %w", what, i, err)
+			return &permanentError{err: fmt.Errorf("%s: %s does not have the type the schema gives it (compare with schema/): %w", what, s.columnName(query, i), err)}
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return classify(fmt.Errorf("%s: %w", what, err))
 	}
 	return nil
+}
+
+// columnName returns the i-th column of an INSERT's column list.
+func (s *Store) columnName(query string, i int) string {
+	_, list, _ := strings.Cut(query, "(")
+	list, _, _ = strings.Cut(list, ")")
+	names := strings.Split(list, ",")
+	if i < 0 || i >= len(names) {
+		return fmt.Sprintf("column %d of the table in database %s", i, s.opts.Database)
+	}
+	return "column " + strings.TrimSpace(names[i]) + " of the table in database " + s.opts.Database
 }
 
 // Query selects rows for Search.
@@ -119,7 +162,8 @@ func NormalizeSuffix(suffix string) (string, error) {
 }
 
 // Search calls emit for every ok row whose PTR name is the suffix or ends in
-// "."+suffix, each (scan, ip, ptr) once, ordered by ip, ptr and scan. It
+// "."+suffix, each (scan, ip, ptr) once, ordered by ip, ptr and scan; rows of
+// superseded attempts are left out. It
 // stops at emit's first error and returns it. The suffix is a primary-key
 // range on the label-reversed name, so a search reads only matching rows.
 func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error) error {
@@ -128,9 +172,10 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 		return err
 	}
 	r := sweep.ReverseLabels(suffix)
-	query := "SELECT " + rowColumns + " FROM ptr FINAL" +
-		" WHERE (rname = ? OR (rname >= ? AND rname < ?)) AND status = 'ok'"
-	args := []any{r, r + ".", r + "/"}
+	from, args := currentRows(true, q.Scan)
+	query := "SELECT " + rowColumns + " FROM " + from +
+		" WHERE attempt >= below AND (rname = ? OR (rname >= ? AND rname < ?)) AND status = 'ok'"
+	args = append(args, r, r+".", r+"/")
 	if q.Scan != "" {
 		query += " AND scan = ?"
 		args = append(args, q.Scan)
@@ -146,15 +191,16 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 }
 
 // Export calls emit for every stored row of the scan, each (ip, ptr) once,
-// ordered by ip and ptr. Rows are streamed, never held all in memory. It
+// ordered by ip and ptr; rows of superseded attempts are left out. Rows are streamed, never held all in memory. It
 // stops at emit's first error and returns it.
 func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 		"max_bytes_before_external_sort": exportSortBytes,
 	}))
-	query := "SELECT " + rowColumns + " FROM ptr FINAL WHERE scan = ? ORDER BY ip, ptr"
+	from, args := currentRows(true, scan)
+	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ? ORDER BY ip, ptr"
 	f := &oneOutcome{emit: emit}
-	if err := s.stream(ctx, query, []any{scan}, f.add); err != nil {
+	if err := s.stream(ctx, query, append(args, scan), f.add); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
 	}
 	if err := f.flush(); err != nil {
@@ -164,11 +210,12 @@ func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) er
 }
 
 // oneOutcome passes on one outcome per address. Rows of a unit that was
-// stored but not acked (its worker died) are stored again on redelivery;
-// identical rows collapse, but if the address's answer changed in between
-// (a timeout, then an answer), both outcomes are stored. An address with
-// PTRs shows its PTRs; otherwise the most recent of its outcomes. Rows must
-// arrive grouped by address.
+// stored but not acked (its worker died) are stored again on redelivery, and
+// the earlier attempt's rows are hidden once the redelivery's superseded
+// entry is written; until then (or for rows of scans stored before attempts
+// were tracked) both outcomes of an address can show (a timeout, then an
+// answer). An address with PTRs shows its PTRs; otherwise the most recent of
+// its outcomes. Rows must arrive grouped by address.
 type oneOutcome struct {
 	emit  func(sweep.Row) error
 	ip    netip.Addr
@@ -235,7 +282,7 @@ func scanRow(rows driver.Rows) (sweep.Row, error) {
 		ip             uint32
 		status, fcrdns string
 	)
-	if err := rows.Scan(&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt); err != nil {
+	if err := rows.Scan(&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt, &r.Attempt); err != nil {
 		return sweep.Row{}, fmt.Errorf("read row: %w", err)
 	}
 	r.IP = netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)})

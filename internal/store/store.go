@@ -4,8 +4,9 @@
 //
 // Queries run on ClickHouse 18.16 (Debian's build) and on current releases:
 // the native protocol only, explicit column lists on INSERT, client-side
-// parameter binding, and reads with FINAL so re-inserted rows never show
-// twice.
+// parameter binding, and reads with FINAL on narrow ranges and a join with
+// the superseded table, so re-inserted rows never show twice and rows of
+// superseded attempts never show (see schema/README.md).
 package store
 
 import (
@@ -66,7 +67,37 @@ func OpenOptions(ctx context.Context, opts Options) (*Store, error) {
 		_ = conn.Close()
 		return nil, err
 	}
+	if err := s.checkColumns(ctx); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// requiredColumns are columns that tables of older ptrsweep releases lack
+// and that no ALTER can add in a useful way: ptr's attempt is its
+// ReplacingMergeTree version, which ClickHouse cannot change.
+var requiredColumns = []struct{ table, column string }{
+	{"ptr", "attempt"},
+}
+
+// checkColumns fails with ErrOldSchema when a table lacks a column that
+// only a new database provides.
+func (s *Store) checkColumns(ctx context.Context) error {
+	for _, rc := range requiredColumns {
+		var n uint64
+		err := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = ? AND name = ?",
+			rc.table, rc.column).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("check schema of database %s at %s: %w", s.opts.Database, s.opts.Addr, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: database %s at %s: table %s has no column %s (its rows cannot be told apart by attempt, and ClickHouse cannot add it to the table's engine); "+
+				"use a new database (another name in the DSN), or copy the old data into one: see \"Databases of older releases\" in schema/README.md",
+				ErrOldSchema, s.opts.Database, s.opts.Addr, rc.table, rc.column)
+		}
+	}
+	return nil
 }
 
 // connect opens a pool to database and pings it.
@@ -215,6 +246,17 @@ func (s *Store) DropDatabase(ctx context.Context) error {
 func (s *Store) Close() error {
 	if err := s.conn.Close(); err != nil {
 		return fmt.Errorf("close clickhouse connection to %s: %w", s.opts.Addr, err)
+	}
+	return nil
+}
+
+// Exec runs one SQL statement in the store's database. It is for
+// administration and tests (preparing or inspecting tables); ptrsweep's own
+// reads and writes use the typed methods. Errors are classified like
+// inserts' (see Permanent).
+func (s *Store) Exec(ctx context.Context, sql string) error {
+	if err := s.conn.Exec(ctx, sql); err != nil {
+		return classify(fmt.Errorf("database %s: %w", s.opts.Database, err))
 	}
 	return nil
 }

@@ -256,11 +256,17 @@ func TestDuplicatesCollapse(t *testing.T) {
 		okRow("s", "192.0.2.2", "c.example"),
 		{Scan: "s", Unit: "192.0.2.0/24", IP: netip.MustParseAddr("192.0.2.3"), Status: sweep.StatusServFail, ResolvedAt: t0},
 	}
-	// A redelivered unit inserts its rows again, later.
+	// A redelivered unit inserts its rows again, later, with a higher
+	// attempt; the first attempt's rows are then inserted once more (a late
+	// worker): the highest attempt wins, not the last insert.
+	for i := range rows {
+		rows[i].Attempt = 1<<16 | 1
+	}
 	again := slices.Clone(rows)
 	for i := range again {
 		again[i].ResolvedAt = t0.Add(time.Minute)
 		again[i].TTL = 60
+		again[i].Attempt = 1<<16 | 2
 	}
 	for _, batch := range [][]sweep.Row{rows, again, rows} {
 		if err := s.InsertRows(ctx, batch); err != nil {
@@ -273,7 +279,7 @@ func TestDuplicatesCollapse(t *testing.T) {
 	}
 	for _, r := range got {
 		if !r.ResolvedAt.Equal(t0.Add(time.Minute)) || r.TTL != 60 {
-			t.Errorf("Export row %v %s: resolved %v ttl %d, want the latest insert (%v, 60)", r.IP, r.PTR, r.ResolvedAt, r.TTL, t0.Add(time.Minute))
+			t.Errorf("Export row %v %s: resolved %v ttl %d, want the highest attempt's (%v, 60)", r.IP, r.PTR, r.ResolvedAt, r.TTL, t0.Add(time.Minute))
 		}
 	}
 	if got := search(t, s, Query{Suffix: "example"}); len(got) != 3 {

@@ -18,6 +18,10 @@ type Row struct {
 	TTL        uint32
 	FCrDNS     FCrDNS
 	ResolvedAt time.Time
+	// Attempt identifies the delivery of the unit that stored the row; it
+	// grows with every attempt of the unit (see the store's superseded
+	// table). Zero for rows not stored by a worker.
+	Attempt uint64
 }
 
 // Rows returns the rows of one result of unit u, appended to dst.

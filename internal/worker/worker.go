@@ -21,13 +21,22 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
+	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
 // Delivery is one delivered unit. Implementations wrap a JetStream message.
 type Delivery interface {
 	Unit() sweep.Unit
+	// Attempt is the delivery count of the unit's message (1 for the first).
 	Attempt() uint32
+	// AttemptID identifies this attempt and grows with every attempt of
+	// the unit, also across re-publishing (see queue.Delivery.AttemptID);
+	// it is stored with every row.
+	AttemptID() uint64
+	// Redelivery reports whether an earlier attempt may have stored rows of
+	// the unit; then the worker supersedes them once its own are stored.
+	Redelivery() bool
 	LastAttempt() bool
 	Ack(ctx context.Context) error
 	Nak(ctx context.Context, delay time.Duration) error
@@ -45,8 +54,11 @@ type Queue interface {
 }
 
 // Store is what the worker needs of the result store.
+// Errors for which store.Permanent reports true are not retried: the units
+// they concern are dead-lettered with the error.
 type Store interface {
 	InsertRows(ctx context.Context, rows []sweep.Row) error
+	InsertSuperseded(ctx context.Context, es []store.Supersede) error
 	InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error
 }
 
@@ -87,8 +99,18 @@ type Config struct {
 	// BatchRows flushes the batcher when this many rows wait (default DefaultBatchRows).
 	BatchRows int
 	// FlushInterval flushes the batcher this long after its first pending
-	// unit at the latest (default DefaultFlushInterval).
+	// unit at the latest (default DefaultFlushInterval). It grows, up to MaxFlushInterval,
+	// while inserts are slow (longer than SlowInsert) or the store reports
+	// overload (too many parts), and shrinks back after fast inserts.
 	FlushInterval time.Duration
+	// MaxFlushInterval bounds the adapted flush interval (default 8s, at
+	// least FlushInterval). Units heartbeat while they wait for a flush, so
+	// it may exceed the consumer's AckWait.
+	MaxFlushInterval time.Duration
+	// SlowInsert is the insert duration above which the flush interval
+	// grows (default 1s: ClickHouse delays an insert by up to 1s when a
+	// partition nears its parts_to_throw_insert).
+	SlowInsert time.Duration
 	// Heartbeat is the interval of InProgress calls for a unit being worked
 	// on (default 15s; keep it well under the consumer's AckWait).
 	Heartbeat time.Duration
@@ -127,6 +149,9 @@ type Worker struct {
 // Stats are a worker's running totals; read them with Worker.Stats.
 type Stats struct {
 	UnitsAcked, UnitsNakked, UnitsDead, Flushes, FlushErrors, Rows atomic.Uint64
+	// FlushInterval is the batcher's current, adapted flush interval in
+	// nanoseconds.
+	FlushInterval atomic.Int64
 }
 
 // New validates cfg and returns a Worker.
@@ -153,6 +178,9 @@ func New(cfg Config) (*Worker, error) {
 	cfg.MaxHeld = max(cfg.MaxHeld, cfg.Units+1)
 	def(&cfg.BatchRows, DefaultBatchRows)
 	defd(&cfg.FlushInterval, DefaultFlushInterval)
+	defd(&cfg.MaxFlushInterval, 8*time.Second)
+	cfg.MaxFlushInterval = max(cfg.MaxFlushInterval, cfg.FlushInterval)
+	defd(&cfg.SlowInsert, time.Second)
 	defd(&cfg.Heartbeat, 15*time.Second)
 	defd(&cfg.RetryBackoff, 200*time.Millisecond)
 	defd(&cfg.MaxBackoff, 30*time.Second)
@@ -298,7 +326,7 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 	var once sync.Once
 	defer once.Do(resolved)
 	u := d.Unit()
-	log := w.log.With("unit", u.ID(), "attempt", d.Attempt())
+	log := w.log.With("unit", u.ID(), "attempt", d.Attempt(), "attempt_id", d.AttemptID())
 	hbCtx, stopHB := context.WithCancel(resolveCtx)
 	var hbWG sync.WaitGroup
 	hbWG.Add(1)
@@ -328,10 +356,15 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 		Worker: w.cfg.Name, Attempt: d.Attempt(), StartedAt: time.Now().UTC()}
 	var rows []sweep.Row
 	var mu sync.Mutex
+	attemptID := d.AttemptID()
 	err := w.cfg.Resolver.Resolve(resolveCtx, u, func(r sweep.Result) {
 		mu.Lock()
 		rec.Counts.Add(r)
+		n := len(rows)
 		rows = sweep.Rows(rows, u, r)
+		for i := n; i < len(rows); i++ {
+			rows[i].Attempt = attemptID
+		}
 		mu.Unlock()
 	})
 	once.Do(resolved)
@@ -344,10 +377,19 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 	}
 	rec.Rows = uint32(len(rows))
 	rec.FinishedAt = time.Now().UTC()
-	if !b.submit(pending{rows: rows, rec: rec}) {
-		// The batcher could not store the unit (shutdown while the store was
-		// down): leave it unacked; it is redelivered after AckWait.
-		log.Warn("unit not stored before shutdown; it will be redelivered")
+	p := pending{rows: rows, rec: rec}
+	if d.Redelivery() {
+		p.supersede = attemptID
+	}
+	if err := b.submit(p); err != nil {
+		if errors.Is(err, errNotStored) {
+			// Shutdown while the store was down: leave the unit unacked;
+			// it is redelivered after AckWait.
+			log.Warn("unit not stored before shutdown; it will be redelivered")
+			return
+		}
+		log.Error("the store refuses the unit's rows; moving it to the dead-letter stream", "err", err)
+		w.deadLetter(runCtx, d, log, fmt.Errorf("store unit: %w", err))
 		return
 	}
 	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
@@ -406,16 +448,24 @@ func (w *Worker) refuse(u sweep.Unit) error {
 // deadLetter records a unit as failed in the unit log, then moves it to the
 // dead-letter stream. Recording comes first and is retried with backoff, so
 // a unit is never dead-lettered without status knowing it; if the store
-// stays unreachable until shutdown, the unit is handed back instead.
+// stays unreachable until shutdown, the unit is handed back instead. Only
+// when the unit log refuses the record for good (a permanent error) is the
+// unit dead-lettered unrecorded, with an error logged.
 func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger, reason error) {
 	u := d.Unit()
 	now := time.Now().UTC()
 	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
 		Worker: w.cfg.Name, Attempt: d.Attempt(), Error: reason.Error(), StartedAt: now, FinishedAt: now}
-	recorded := w.retry(runCtx, "record failed unit", func(ctx context.Context) error {
+	err := w.retry(runCtx, "record failed unit", func(ctx context.Context) error {
 		return w.cfg.Store.InsertUnits(ctx, []sweep.UnitRecord{rec})
 	})
-	if !recorded {
+	if err != nil && store.Permanent(err) {
+		// The unit log refuses the record too: the dead-letter stream
+		// still keeps the unit and its reason for coordinator retry.
+		log.Error("record failed unit; dead-lettering it anyway", "err", err)
+		err = nil
+	}
+	if err != nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
 		defer cancel()
 		if err := d.Nak(ctx, 0); err != nil {
@@ -436,20 +486,25 @@ func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger
 }
 
 // retry calls f until it succeeds, waiting RetryBackoff, doubling up to
-// MaxBackoff, between tries; it reports false when ctx ends first.
-func (w *Worker) retry(ctx context.Context, what string, f func(context.Context) error) bool {
+// MaxBackoff, between tries. It returns nil on success, f's error at once
+// when store.Permanent says retrying cannot help, and ctx's error when ctx
+// ends first.
+func (w *Worker) retry(ctx context.Context, what string, f func(context.Context) error) error {
 	backoff := w.cfg.RetryBackoff
 	for {
 		err := f(ctx)
 		if err == nil {
-			return true
+			return nil
+		}
+		if store.Permanent(err) {
+			return err
 		}
 		if ctx.Err() != nil {
-			return false
+			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 		w.log.Warn(what+"; retrying", "err", err, "retry_in", backoff)
 		if !sleep(ctx, backoff) {
-			return false
+			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 		backoff = min(backoff*2, w.cfg.MaxBackoff)
 	}

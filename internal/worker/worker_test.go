@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
+	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -19,17 +20,21 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // fakeDelivery records what was done to it.
 type fakeDelivery struct {
-	u       sweep.Unit
-	attempt uint32
-	last    bool
-	mu      sync.Mutex
-	acked   bool
-	nakked  bool
-	hb      int
+	u          sweep.Unit
+	attempt    uint32
+	attemptID  uint64
+	redelivery bool
+	last       bool
+	mu         sync.Mutex
+	acked      bool
+	nakked     bool
+	hb         int
 }
 
 func (d *fakeDelivery) Unit() sweep.Unit  { return d.u }
 func (d *fakeDelivery) Attempt() uint32   { return d.attempt }
+func (d *fakeDelivery) AttemptID() uint64 { return d.attemptID }
+func (d *fakeDelivery) Redelivery() bool  { return d.redelivery }
 func (d *fakeDelivery) LastAttempt() bool { return d.last }
 func (d *fakeDelivery) Ack(context.Context) error {
 	d.mu.Lock()
@@ -87,12 +92,19 @@ func (q *fakeQueue) Idle(context.Context) (bool, error) {
 	return len(q.todo) == 0, nil
 }
 
-// fakeStore is a store of func fields.
+// fakeStore is a store of func fields; insertSuperseded may be nil.
 type fakeStore struct {
-	insertRows  func(context.Context, []sweep.Row) error
-	insertUnits func(context.Context, []sweep.UnitRecord) error
+	insertRows       func(context.Context, []sweep.Row) error
+	insertSuperseded func(context.Context, []store.Supersede) error
+	insertUnits      func(context.Context, []sweep.UnitRecord) error
 }
 
+func (s fakeStore) InsertSuperseded(ctx context.Context, es []store.Supersede) error {
+	if s.insertSuperseded == nil {
+		return nil
+	}
+	return s.insertSuperseded(ctx, es)
+}
 func (s fakeStore) InsertRows(ctx context.Context, rows []sweep.Row) error {
 	return s.insertRows(ctx, rows)
 }
@@ -120,7 +132,7 @@ func units(n int) []*fakeDelivery {
 	var ds []*fakeDelivery
 	for i := range n {
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, byte(i), 0}), 28)
-		ds = append(ds, &fakeDelivery{u: sweep.Unit{Scan: "t", Prefix: p, Seq: i, Total: n}, attempt: 1})
+		ds = append(ds, &fakeDelivery{u: sweep.Unit{Scan: "t", Prefix: p, Seq: i, Total: n}, attempt: 1, attemptID: uint64(i+1)<<16 | 1})
 	}
 	return ds
 }
