@@ -109,7 +109,12 @@ func (b *batcher) store(batch []pending, n int) bool {
 	insertedRows := len(rows) == 0
 	ok := b.w.retry(b.ctx, "store batch", func(ctx context.Context) error {
 		if !insertedRows {
-			if err := b.w.cfg.Store.InsertRows(ctx, rows); err != nil {
+			start := time.Now()
+			err := b.w.cfg.Store.InsertRows(ctx, rows)
+			if b.w.cfg.ObserveInsert != nil {
+				b.w.cfg.ObserveInsert(time.Since(start))
+			}
+			if err != nil {
 				b.w.stats.FlushErrors.Add(1)
 				return fmt.Errorf("insert %d rows of %d units: %w", len(rows), len(recs), err)
 			}
