@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/ptrsweep/ptrsweep/cmd/internal/metricsflag"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 )
@@ -16,6 +17,10 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pf.register(fs)
 	cf.register(fs, "NATS URL of the JetStream server (required)")
 	cf.registerQueue(fs)
+	var mf metricsflag.Flag
+	mf.Register(fs)
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [flags]"); err != nil {
 		return err
 	}
@@ -30,5 +35,20 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	log, err := cli.Logger(stderr, "warn")
+	if err != nil {
+		return err
+	}
+	tel, err := mf.New(log)
+	if err != nil {
+		return err
+	}
+	if check.Done(stdout, describe("publish", conn, describePlan(pl), tel.Describe())...) {
+		return nil
+	}
+	if err := tel.Start(ctx); err != nil {
+		return err
+	}
+	defer tel.Close()
 	return coordinator.Publish(ctx, conn, pl, stdout)
 }
