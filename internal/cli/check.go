@@ -59,7 +59,7 @@ func DescribeNATS(qc queue.Config) string {
 		return "nats=none"
 	}
 	var urls []string
-	tls := qc.Auth.TLS()
+	tls, inURL := qc.Auth.TLS(), false
 	for _, u := range strings.Split(qc.URL, ",") {
 		u = strings.TrimSpace(u)
 		scheme, rest, ok := strings.Cut(u, "://")
@@ -74,7 +74,7 @@ func DescribeNATS(qc queue.Config) string {
 			host = rest[:i]
 		}
 		if at := strings.LastIndexByte(host, '@'); at >= 0 {
-			host = host[at+1:]
+			host, inURL = host[at+1:], true
 		}
 		urls = append(urls, scheme+host)
 	}
@@ -89,6 +89,8 @@ func DescribeNATS(qc queue.Config) string {
 		auth = "user"
 	case a.Token != "":
 		auth = "token"
+	case inURL:
+		auth = "url"
 	}
 	return fmt.Sprintf("nats=%s nats_auth=%s nats_tls=%t", strings.Join(urls, ","), auth, tls)
 }

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+	"github.com/ptrsweep/ptrsweep/internal/plan"
+	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
+)
+
+// runCmdCtx is runCmd under ctx.
+func runCmdCtx(ctx context.Context, stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(ctx, args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// tripwire returns a listener that fails the test if anything connects to
+// it by the end of the test.
+func tripwire(t *testing.T) string {
+	t.Helper()
+	tw, err := testenv.NewTripwire("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if n := tw.Close(); n != 0 {
+			t.Errorf("%d connections to %s, want none", n, tw.Addr())
+		}
+	})
+	return tw.Addr()
+}
+
+// TestCheckConfig checks that --check-config reads flags, environment and
+// files as a run does, prints one config-ok line without secrets and exits
+// 0 without connecting to anything; bad config is exit 2.
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "ch-password")
+	if err := os.WriteFile(pw, []byte("chs3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nats, ch := tripwire(t), tripwire(t)
+	t.Setenv("PTRSWEEP_NATS_PASSWORD", "natss3cret")
+	t.Setenv("PTRSWEEP_CLICKHOUSE", "clickhouse://writer@"+ch+"/sweeps?password_file="+pw)
+	t.Setenv("PTRSWEEP_METRICS_LISTEN", ":9090")
+	good := []string{"--check-config", "--nats", "nats://" + nats, "--nats-user", "worker", "--resolvers", "127.0.0.1:1,127.0.0.2:53"}
+
+	code, out, stderr := runCmd("", good...)
+	if code != 0 {
+		t.Fatalf("worker --check-config: exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"config ok: worker ", "nats=nats://" + nats, "nats_auth=user", "clickhouse=writer@" + ch + "/sweeps",
+		"resolvers=127.0.0.1:1,127.0.0.2:53", "metrics=:9090"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config-ok line %q lacks %q", out, want)
+		}
+	}
+	if strings.Count(out, "\n") != 1 || strings.Contains(out, "s3cret") {
+		t.Errorf("config-ok line %q: want one line without a secret", out)
+	}
+
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--metrics-listen", "localhost:9090"}, "--metrics-listen"},
+		{[]string{"--metrics-listen", "127.0.0.1"}, "--metrics-listen"},
+		{[]string{"--clickhouse", "clickhouse://" + ch + "/db?password_file=/nonexistent"}, "password_file"},
+		{[]string{"--nats-password-file", "/nonexistent"}, "--nats-password-file"},
+		{[]string{"--resolvers", "nonsense"}, "--resolvers"},
+		{[]string{"--qps", "-1"}, "--qps"},
+	}
+	for _, tt := range bad {
+		args := append(append([]string(nil), good...), tt.args...)
+		code, out, stderr := runCmd("", args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) || out != "" {
+			t.Errorf("worker %q: exit %d, stdout %q, stderr %q; want 2, no stdout and %q", tt.args, code, out, stderr, tt.want)
+		}
+	}
+
+	// worker resolve: the input is not read (it is not even valid).
+	code, out, stderr = runCmd("not an address\n", "resolve", "--check-config", "--resolvers", "127.0.0.1:53", "--format", "massdns")
+	if code != 0 || out != "config ok: worker resolve resolvers=127.0.0.1:53 qps=20000 format=massdns\n" {
+		t.Errorf("worker resolve --check-config: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, _, stderr = runCmd("", "resolve", "--check-config", "--resolvers", "127.0.0.1:53", "--format", "table")
+	if code != 2 || !strings.Contains(stderr, "--format") {
+		t.Errorf("worker resolve --check-config --format table: exit %d, stderr %q; want 2 naming --format", code, stderr)
+	}
+}
+
+// TestWorkerMetrics runs the worker command with --metrics-listen over a
+// published scan and scrapes it: /healthz and /readyz (nats and
+// clickhouse) answer 200, and the metrics count the scan's queries, units
+// and rows.
+func TestWorkerMetrics(t *testing.T) {
+	_, addr := startLab(t)
+	dsn := storetest.DSN(t)
+	emb, err := queue.StartEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	p, err := plan.New(plan.Request{Scan: "metrics", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")},
+		Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := coordinator.Publish(ctx, coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	listen, err := testenv.FreeAddr("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var code int
+	var stderr string
+	wg.Go(func() {
+		code, _, stderr = runCmdCtx(ctx, "", "--nats", emb.URL(), "--clickhouse", dsn, "--resolvers", addr, "--timeout", "300ms",
+			"--flush-interval", "50ms", "--log-level", "warn", "--metrics-listen", listen)
+	})
+
+	base := "http://" + listen
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func(path string) (int, string) {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// Wait (bounded) until every unit is done; the worker keeps serving.
+	var metrics string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var st int
+		st, metrics = get("/metrics")
+		if n, _ := testenv.MetricSum(metrics, "ptrsweep_units_done_total"); st == 200 && n >= float64(p.Len()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			wg.Wait()
+			t.Fatalf("units not done in time: last scrape %d bytes; worker exit %d: %s", len(metrics), code, stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	checks := []struct {
+		name string
+		ok   func(float64) bool
+		want string
+	}{
+		{"ptrsweep_units_done_total", func(v float64) bool { return v == float64(p.Len()) }, "the unit count"},
+		{"ptrsweep_dns_queries_total", func(v float64) bool { return v > 0 }, "> 0"},
+		{"ptrsweep_rows_inserted_total", func(v float64) bool { return v > 0 }, "> 0"},
+		{"ptrsweep_addresses_total", func(v float64) bool { return v == float64(p.Addresses()) }, "the address count"},
+		{"ptrsweep_insert_duration_seconds_count", func(v float64) bool { return v > 0 }, "> 0"},
+		{"ptrsweep_queue_pending_units", func(v float64) bool { return v == 0 }, "0"},
+	}
+	for _, c := range checks {
+		v, found := testenv.MetricSum(metrics, c.name)
+		if !found || !c.ok(v) {
+			t.Errorf("%s = %v (present %v), want %s", c.name, v, found, c.want)
+		}
+	}
+	if st, body := get("/healthz"); st != 200 {
+		t.Errorf("/healthz: %d %q, want 200", st, body)
+	}
+	if st, body := get("/readyz"); st != 200 || body != "ok\n" {
+		t.Errorf("/readyz: %d %q, want 200 ok", st, body)
+	}
+	cancel()
+	wg.Wait()
+	if code != 0 {
+		t.Errorf("worker after SIGTERM-like cancel: exit %d: %s", code, stderr)
+	}
+}
