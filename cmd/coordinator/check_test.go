@@ -7,28 +7,12 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/testenv"
 )
 
-// tripwire returns a listener that fails the test if anything connects to
-// it by the end of the test.
-func tripwire(t *testing.T) string {
-	t.Helper()
-	tw, err := testenv.NewTripwire("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if n := tw.Close(); n != 0 {
-			t.Errorf("%d connections to %s, want none", n, tw.Addr())
-		}
-	})
-	return tw.Addr()
-}
-
 // TestCheckConfig checks --check-config on every command: flags and
 // environment are checked as a run checks them (the scan is planned), one
 // config-ok line without secrets is printed and the exit status is 0,
 // without connecting to NATS or ClickHouse; bad config is exit 2.
 func TestCheckConfig(t *testing.T) {
-	nats, ch := tripwire(t), tripwire(t)
+	nats, ch := testenv.TripwireAddr(t), testenv.TripwireAddr(t)
 	t.Setenv("PTRSWEEP_NATS", "nats://sweeper:n4tspw@"+nats)
 	t.Setenv("PTRSWEEP_CLICKHOUSE", "clickhouse://reader:chpw@"+ch+"/sweeps")
 	plan := []string{"--cidr", "198.18.0.0/22", "--allow-reserved", "--scan", "chk"}

@@ -28,20 +28,24 @@ func runCmdCtx(ctx context.Context, stdin string, args ...string) (code int, std
 	return code, out.String(), errb.String()
 }
 
-// tripwire returns a listener that fails the test if anything connects to
-// it by the end of the test.
-func tripwire(t *testing.T) string {
+// publishScan starts an embedded JetStream server for the test and
+// publishes a scan of the lab's 198.18.0.0/22 (four /24 units) to it.
+func publishScan(t *testing.T, scan, dsn string) (*queue.Embedded, *plan.Plan) {
 	t.Helper()
-	tw, err := testenv.NewTripwire("127.0.0.1")
+	emb, err := queue.StartEmbedded(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if n := tw.Close(); n != 0 {
-			t.Errorf("%d connections to %s, want none", n, tw.Addr())
-		}
-	})
-	return tw.Addr()
+	t.Cleanup(func() { emb.Close() })
+	p, err := plan.New(plan.Request{Scan: scan, CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")},
+		Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := coordinator.Publish(context.Background(), coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return emb, p
 }
 
 // TestCheckConfig checks that --check-config reads flags, environment and
@@ -53,7 +57,7 @@ func TestCheckConfig(t *testing.T) {
 	if err := os.WriteFile(pw, []byte("chs3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	nats, ch := tripwire(t), tripwire(t)
+	nats, ch := testenv.TripwireAddr(t), testenv.TripwireAddr(t)
 	t.Setenv("PTRSWEEP_NATS_PASSWORD", "natss3cret")
 	t.Setenv("PTRSWEEP_CLICKHOUSE", "clickhouse://writer@"+ch+"/sweeps?password_file="+pw)
 	t.Setenv("PTRSWEEP_METRICS_LISTEN", ":9090")
@@ -110,21 +114,9 @@ func TestCheckConfig(t *testing.T) {
 func TestWorkerMetrics(t *testing.T) {
 	_, addr := startLab(t)
 	dsn := storetest.DSN(t)
-	emb, err := queue.StartEmbedded(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emb.Close()
-	p, err := plan.New(plan.Request{Scan: "metrics", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")},
-		Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
+	emb, p := publishScan(t, "metrics", dsn)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := coordinator.Publish(ctx, coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, io.Discard); err != nil {
-		t.Fatal(err)
-	}
 	listen, err := testenv.FreeAddr("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 )
 
 // Tripwire is a TCP listener on a loopback address that counts the
@@ -51,6 +52,22 @@ func (t *Tripwire) Close() int64 {
 	_ = t.ln.Close()
 	t.wg.Wait()
 	return t.hits.Load()
+}
+
+// TripwireAddr returns the address of a Tripwire on 127.0.0.1 that fails
+// t if anything connected to it by the end of the test.
+func TripwireAddr(t testing.TB) string {
+	t.Helper()
+	tw, err := NewTripwire("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if n := tw.Close(); n != 0 {
+			t.Errorf("%d connections to %s, want none", n, tw.Addr())
+		}
+	})
+	return tw.Addr()
 }
 
 // MetricSum returns the sum of the samples of the metric name in a
