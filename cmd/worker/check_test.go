@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -184,5 +185,82 @@ func TestWorkerMetrics(t *testing.T) {
 	wg.Wait()
 	if code != 0 {
 		t.Errorf("worker after SIGTERM-like cancel: exit %d: %s", code, stderr)
+	}
+}
+
+// TestWorkerHealthWhileConnecting checks that the metrics server answers
+// before the worker has connected: /healthz 200, /readyz 503 naming both
+// services, while ClickHouse accepts the connection and never answers.
+func TestWorkerHealthWhileConnecting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	held := make(chan net.Conn, 16)
+	conns.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held <- c // never answered
+		}
+	})
+	defer func() {
+		ln.Close()
+		conns.Wait()
+		close(held)
+		for c := range held {
+			c.Close()
+		}
+	}()
+	listen, err := testenv.FreeAddr("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := runCmdCtx(ctx, "", "--nats", "nats://127.0.0.1:1", "--clickhouse", "clickhouse://"+ln.Addr().String()+"/x?dial_timeout=10s",
+			"--resolvers", "127.0.0.1:1", "--log-level", "error", "--metrics-listen", listen)
+		done <- code
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func(path string) (int, string, error) {
+		resp, err := client.Get("http://" + listen + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), nil
+	}
+	var st int
+	var body string
+	for range 200 { // until the server listens (bounded)
+		if st, body, err = get("/healthz"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st != 200 {
+		t.Errorf("/healthz while connecting: %d %q (%v), want 200", st, body, err)
+	}
+	st, body, err = get("/readyz")
+	if st != 503 || !strings.Contains(body, "[-]clickhouse failed") || !strings.Contains(body, "[-]nats failed") {
+		t.Errorf("/readyz while connecting: %d %q (%v), want 503 naming clickhouse and nats", st, body, err)
+	}
+	// Connecting gives up after dial_timeout: ClickHouse's handshake does
+	// not end with the context.
+	cancel()
+	select {
+	case code := <-done:
+		if code == 0 || code == 2 {
+			t.Errorf("worker interrupted while connecting: exit %d, want a run failure", code)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("worker did not return after its context ended")
 	}
 }
