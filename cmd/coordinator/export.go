@@ -15,11 +15,16 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ch.Register(fs)
 	scan := fs.String("scan", "", "scan name (required)")
 	format := fs.String("format", coordinator.DefaultExportFormat, "output: jsonl or sonar")
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar]"); err != nil {
 		return err
 	}
 	if *scan == "" {
 		return cli.Usagef("--scan is required")
+	}
+	if err := cli.CheckScan(*scan); err != nil {
+		return err
 	}
 	if err := coordinator.ValidateExportFormat(*format); err != nil {
 		return cli.UsageError{Err: err}
@@ -27,6 +32,9 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dsn, err := ch.DSN()
 	if err != nil {
 		return err
+	}
+	if check.Done(stdout, "coordinator export", "scan="+*scan, cli.DescribeClickHouse(dsn)) {
+		return nil
 	}
 	return coordinator.Export(ctx, dsn, *scan, *format, stdout)
 }

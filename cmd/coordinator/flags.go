@@ -120,6 +120,17 @@ func registerMaxPending(fs *flag.FlagSet) *int {
 		"most units of the scan kept in the work stream: publish more as workers drain it to half (0: publish every unit at once)")
 }
 
+// describe returns the fields of a command's config-ok line: its name,
+// more, then where conn leads (without secrets).
+func describe(cmd string, conn coordinator.Conn, more ...string) []string {
+	return append(append([]string{"coordinator " + cmd}, more...), cli.DescribeNATS(conn.Queue), cli.DescribeClickHouse(conn.ClickHouse))
+}
+
+// describePlan returns the fields of a config-ok line for a planned scan.
+func describePlan(pl *plan.Plan) string {
+	return fmt.Sprintf("scan=%s units=%d addresses=%d", pl.Record().Name, pl.Len(), pl.Addresses())
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/ptrsweep/ptrsweep/cmd/internal/metricsflag"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 )
@@ -18,6 +19,10 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cf.registerQueue(fs)
 	maxPending := registerMaxPending(fs)
 	recheck := fs.Bool("recheck", false, "check every unit the scan's cursor counts as published, and publish again those neither queued nor finished (after the NATS server lost its data)")
+	var mf metricsflag.Flag
+	mf.Register(fs)
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator publish --cidr CIDR[,…] --nats URL [--max-pending N] [flags]"); err != nil {
 		return err
 	}
@@ -35,6 +40,21 @@ func cmdPublish(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	log, err := cli.Logger(stderr, "warn")
+	if err != nil {
+		return err
+	}
+	tel, err := mf.New(log)
+	if err != nil {
+		return err
+	}
+	if check.Done(stdout, describe("publish", conn, describePlan(pl), tel.Describe())...) {
+		return nil
+	}
+	if err := tel.Start(ctx); err != nil {
+		return err
+	}
+	defer tel.Close()
 	fc := coordinator.FeedConfig{MaxPending: *maxPending, Recheck: *recheck, Progress: stderr}
 	return coordinator.Publish(ctx, conn, pl, fc, stdout)
 }

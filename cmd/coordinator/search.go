@@ -19,6 +19,8 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.Scan, "scan", "", "only this scan (default: every scan)")
 	fs.StringVar(&cfg.Format, "format", coordinator.DefaultSearchFormat, "output: ips, table, csv or json")
 	fs.StringVar(&cfg.Group, "group", "", "group results: netblock (per-/24 counts and merged CIDRs)")
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator search --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]"); err != nil {
 		return err
 	}
@@ -34,6 +36,9 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var err error
 	if cfg.ClickHouse, err = ch.DSN(); err != nil {
 		return err
+	}
+	if check.Done(stdout, "coordinator search", cli.DescribeClickHouse(cfg.ClickHouse)) {
+		return nil
 	}
 	return coordinator.Search(ctx, cfg, stdout)
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 
+	"github.com/ptrsweep/ptrsweep/cmd/internal/metricsflag"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
@@ -26,6 +29,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	maxPending := registerMaxPending(fs)
+	var mf metricsflag.Flag
+	mf.Register(fs)
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator sweep --cidr CIDR[,…] [flags]"); err != nil {
 		return err
 	}
@@ -51,8 +58,27 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if _, err := resolve.New(rc); err != nil {
+		return cli.UsageError{Err: err}
+	}
+	tel, err := mf.New(log)
+	if err != nil {
+		return err
+	}
+	nats := cli.DescribeNATS(conn.Queue)
+	if conn.Queue.URL == "" {
+		nats = "nats=embedded"
+	}
+	if check.Done(stdout, "coordinator sweep", describePlan(pl), fmt.Sprintf("workers=%d", *workers), nats,
+		cli.DescribeClickHouse(conn.ClickHouse), cli.DescribeResolvers(rc), tel.Describe()) {
+		return nil
+	}
+	if err := tel.Start(ctx); err != nil {
+		return err
+	}
+	defer tel.Close()
 	cfg := coordinator.SweepConfig{Conn: conn, Plan: pl, Workers: *workers, MaxPending: *maxPending, Resolve: rc, Progress: stderr,
-		Terminal: isTerminal(stderr), Logger: log}
+		Terminal: isTerminal(stderr), Logger: log, Metrics: tel.Metrics}
 	cfg.Worker.BatchRows, cfg.Worker.FlushInterval, cfg.Worker.Units = *batchRows, *flush, *units
 	cfg.Worker.Heartbeat = worker.HeartbeatFor(cf.ackWait)
 	sum, err := coordinator.Sweep(ctx, cfg)

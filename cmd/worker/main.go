@@ -19,12 +19,12 @@ import (
 	"os"
 	"sync"
 
+	"github.com/ptrsweep/ptrsweep/cmd/internal/metricsflag"
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
-	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		prog = "worker resolve"
 		err = runResolve(ctx, args[1:], stdin, stdout, stderr)
 	} else {
-		err = runWorker(ctx, args, stderr)
+		err = runWorker(ctx, args, stdout, stderr)
 	}
 	if err != nil && cli.ExitCode(err) != 0 {
 		cli.Report(stderr, prog, err)
@@ -67,15 +67,7 @@ func readExcludeFile(path string) (cidr.Set, error) {
 	return cidr.NewSet(ps...), nil
 }
 
-// validScan checks a --scan name.
-func validScan(name string) error {
-	if err := sweep.ValidateScanName(name); err != nil {
-		return cli.Usagef("--scan: %v", err)
-	}
-	return nil
-}
-
-func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	var nf cli.NATS
 	nf.Register(fs, "NATS URL of the JetStream server (required)")
@@ -94,6 +86,10 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	name := fs.String("name", "", "worker name in the unit log (default: host-pid)")
 	excludeFile := fs.String("exclude-file", "", "this worker's blocklist: CIDRs, one per line; units overlapping it are refused")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	var mf metricsflag.Flag
+	mf.Register(fs)
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.ParseOrUsage(fs, args, stderr, "worker --nats URL --clickhouse DSN [--resolvers …] [--qps N] [--exit-when-idle]"); err != nil {
 		return err
 	}
@@ -127,27 +123,49 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	res, err := resolve.New(rc)
+	if err != nil {
+		return cli.UsageError{Err: err}
+	}
+	tel, err := mf.New(log)
+	if err != nil {
+		return err
+	}
+	if check.Done(stdout, "worker", cli.DescribeNATS(qc), cli.DescribeClickHouse(dsn), cli.DescribeResolvers(rc), tel.Describe()) {
+		return nil
+	}
 
+	// /healthz answers from here on; /readyz once both services answer.
+	if err := tel.Start(ctx, metricsflag.CheckNATS, metricsflag.CheckClickHouse); err != nil {
+		return err
+	}
+	defer tel.Close()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := tel.Store(st); err != nil {
+		return err
+	}
 	q, err := queue.Connect(ctx, qc)
 	if err != nil {
 		return err
 	}
 	defer q.Close()
-	res, err := resolve.New(rc)
-	if err != nil {
-		return cli.UsageError{Err: err}
+	if err := tel.Queue(q); err != nil {
+		return err
 	}
+	m := tel.Metrics
+	m.AddResolver(res.Stats)
 	w, err := worker.New(worker.Config{Queue: worker.JetStream(q), Store: st, Resolver: res, Name: *name,
 		Units: *units, BatchRows: *batchRows, FlushInterval: *flush, Grace: *grace,
-		Heartbeat: worker.HeartbeatFor(*ackWait), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude})
+		Heartbeat: worker.HeartbeatFor(*ackWait), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude,
+		OnUnitDone: m.AddCounts, ObserveInsert: m.ObserveInsert})
 	if err != nil {
 		return err
 	}
+	m.AddWorker(w.Stats)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

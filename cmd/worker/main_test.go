@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
-	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
@@ -207,27 +206,15 @@ func key(fields ...string) string { return strings.Join(fields, " ") }
 func TestWorkerCommand(t *testing.T) {
 	_, addr := startLab(t)
 	dsn := storetest.DSN(t)
-	emb, err := queue.StartEmbedded(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emb.Close()
-	p, err := plan.New(plan.Request{Scan: "dist", CIDRs: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/22")}, Options: sweep.Options{AllowReserved: true}, UnitPrefix: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
+	emb, _ := publishScan(t, "dist", dsn)
 	ctx := context.Background()
 	var out bytes.Buffer
-	if err := coordinator.Publish(ctx, coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, p, coordinator.FeedConfig{}, &out); err != nil {
-		t.Fatal(err)
-	}
 	code, _, stderr := runCmd("", "--nats", emb.URL(), "--clickhouse", dsn, "--resolvers", addr, "--timeout", "300ms",
 		"--exit-when-idle", "--flush-interval", "50ms", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("worker: exit %d: %s", code, stderr)
 	}
-	out.Reset()
-	err = coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
+	err := coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
 	if err != nil || !strings.Contains(out.String(), "4 done, 0 pending, 0 failed") || !strings.Contains(out.String(), "addresses: 1024 of 1024") {
 		t.Errorf("status after the worker exited: %v\n%s", err, out.String())
 	}

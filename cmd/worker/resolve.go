@@ -36,6 +36,8 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	quiet := fs.Bool("quiet", false, "no progress line and no summary on stderr (errors still)")
 	allowReserved := fs.Bool("allow-reserved", false, "accept input in the IANA special-purpose ranges (private, loopback, documentation, benchmarking…)")
 	excludeFile := fs.String("exclude-file", "", "blocklist: CIDRs, one per line; input overlapping it is refused")
+	var check cli.CheckConfig
+	check.Register(fs)
 	if err := cli.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			cli.PrintUsage(stderr, fs, resolveSynopsis)
@@ -47,7 +49,7 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	if *scan != "" {
-		if err := validScan(*scan); err != nil {
+		if err := cli.CheckScan(*scan); err != nil {
 			return err
 		}
 	}
@@ -59,13 +61,20 @@ func runResolve(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return cli.UsageError{Err: err}
 	}
-	err = bulk.Run(ctx, bulk.Config{
+	cfg := bulk.Config{
 		Resolver: res,
 		Input:    *input, Stdin: stdin, Output: *outPath, Stdout: stdout, Format: *format,
 		Scan: *scan, Options: sweep.Options{Confirm: *confirm, NoPrune: !*prune, AllowReserved: *allowReserved},
 		Exclude: exclude, Batch: *batch, InFlight: *units,
 		Stderr: stderr, Progress: isTerminal(stderr), Quiet: *quiet, Name: "worker resolve",
-	})
+	}
+	if err := bulk.Check(cfg); err != nil {
+		return cli.UsageError{Err: err}
+	}
+	if check.Done(stdout, "worker resolve", cli.DescribeResolvers(rc), "format="+*format) {
+		return nil
+	}
+	err = bulk.Run(ctx, cfg)
 	if errors.Is(err, bulk.ErrInput) || errors.Is(err, bulk.ErrConfig) {
 		return cli.UsageError{Err: err}
 	}

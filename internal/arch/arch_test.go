@@ -56,7 +56,10 @@ var layers = []struct {
 	{"internal/testenv/bench", 5}, {"internal/testenv/chaos", 5}, {"internal/testenv/e2e", 5},
 	{"internal/testenv/rehearsal", 5},
 	{"internal/testenv", 1}, // the root: shared helpers, standard library only
-	{"cmd/", 6},
+	// The mains' shared plumbing that needs telemetry (the --metrics-listen
+	// helper), below the mains.
+	{"cmd/internal", 6},
+	{"cmd/", 7},
 }
 
 // harness is the import path prefix of the test harness.

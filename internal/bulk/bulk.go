@@ -116,6 +116,10 @@ func (c *Config) check() error {
 	return nil
 }
 
+// Check validates cfg as Run does, without opening the input or the
+// output (for --check-config). Errors wrap ErrConfig.
+func Check(cfg Config) error { return cfg.check() }
+
 // Run reads the input, resolves every address and writes the rows, until
 // the input ends, a line is bad, ctx ends, writing fails or the engine
 // fails. Rows of the addresses read before a stop are written before Run

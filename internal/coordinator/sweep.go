@@ -42,6 +42,19 @@ type SweepConfig struct {
 	// Interval is how often plain progress lines are written (default 10s).
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Metrics, if set, is given the resolver's and every in-process
+	// worker's counters and the workers' per-unit outcomes and insert
+	// latencies; *telemetry.Metrics satisfies it.
+	Metrics Metrics
+}
+
+// Metrics receives a sweep's counters and events. Its methods must be safe
+// for concurrent use; the Add methods are called before the workers start.
+type Metrics interface {
+	AddResolver(f func() resolve.Stats)
+	AddWorker(f func() *worker.Stats)
+	AddCounts(c sweep.Counts)
+	ObserveInsert(d time.Duration)
 }
 
 // Summary is what a finished sweep reports.
@@ -127,6 +140,9 @@ func Sweep(ctx context.Context, cfg SweepConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	if cfg.Metrics != nil {
+		cfg.Metrics.AddResolver(res.Stats)
+	}
 	ws, closeWorkers, err := newWorkers(ctx, conn, cfg, st, res)
 	defer closeWorkers()
 	if err != nil {
@@ -187,9 +203,15 @@ func newWorkers(ctx context.Context, conn Conn, cfg SweepConfig, st worker.Store
 		wc.Queue, wc.Store, wc.Resolver = worker.JetStream(wq), st, res
 		wc.Name = fmt.Sprintf("%s-%d-w%d", host, os.Getpid(), i)
 		wc.Logger = cfg.Logger
+		if cfg.Metrics != nil {
+			wc.OnUnitDone, wc.ObserveInsert = cfg.Metrics.AddCounts, cfg.Metrics.ObserveInsert
+		}
 		w, err := worker.New(wc)
 		if err != nil {
 			return nil, closeAll, err
+		}
+		if cfg.Metrics != nil {
+			cfg.Metrics.AddWorker(w.Stats)
 		}
 		ws = append(ws, w)
 	}

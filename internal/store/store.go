@@ -233,6 +233,15 @@ func (s *Store) Database() string { return s.opts.Database }
 // Addr returns the host:port of the server.
 func (s *Store) Addr() string { return s.opts.Addr }
 
+// Ping checks that the server answers (a readiness check). Safe for
+// concurrent use.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("ping clickhouse at %s: %w", s.opts.Addr, err)
+	}
+	return nil
+}
+
 // DropDatabase drops the store's database and everything in it. Tests use
 // it to clean up; the Store is unusable afterwards except for Close.
 func (s *Store) DropDatabase(ctx context.Context) error {

@@ -80,3 +80,50 @@ func TestStartMissing(t *testing.T) {
 		t.Error("Start of a missing binary: no error, want one")
 	}
 }
+
+func TestTripwire(t *testing.T) {
+	tw, err := NewTripwire("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c, err := net.Dial("tcp", tw.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The tripwire closes the connection: reading ends.
+		_, _ = c.Read(make([]byte, 1))
+		c.Close()
+	}
+	if got := tw.Close(); got != 2 {
+		t.Errorf("Close() = %d connections, want 2", got)
+	}
+}
+
+func TestMetricSum(t *testing.T) {
+	const text = `# HELP ptrsweep_addresses_total Addresses resolved, by outcome.
+# TYPE ptrsweep_addresses_total counter
+ptrsweep_addresses_total{status="ok"} 3
+ptrsweep_addresses_total{status="nxdomain"} 4.5
+ptrsweep_addresses_total_extra 100
+ptrsweep_dns_queries_total 7
+ptrsweep_units_done_total{a="}"} 2
+`
+	tests := []struct {
+		name   string
+		want   float64
+		wantOK bool
+	}{
+		{"ptrsweep_addresses_total", 7.5, true},
+		{"ptrsweep_dns_queries_total", 7, true},
+		{"ptrsweep_units_done_total", 2, true},
+		{"ptrsweep_dns_queries", 0, false},
+		{"ptrsweep_missing_total", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := MetricSum(text, tt.name)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("MetricSum(%q) = %v, %v, want %v, %v", tt.name, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}

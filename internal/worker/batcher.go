@@ -183,7 +183,12 @@ func (b *batcher) insert(units []pending, n int) error {
 func (b *batcher) steps(ctx context.Context, step *int, rows []sweep.Row, sup []store.Supersede, recs []sweep.UnitRecord) error {
 	st := b.w.cfg.Store
 	if *step == 0 {
-		if err := st.InsertRows(ctx, rows); err != nil {
+		start := time.Now()
+		err := st.InsertRows(ctx, rows)
+		if b.w.cfg.ObserveInsert != nil {
+			b.w.cfg.ObserveInsert(time.Since(start))
+		}
+		if err != nil {
 			return fmt.Errorf("insert %d rows of %d units: %w", len(rows), len(recs), err)
 		}
 		*step = 1

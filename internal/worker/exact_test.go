@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/store"
-	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 )
 
 // answerResolver answers every address of a unit with the PTRs of its

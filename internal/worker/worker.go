@@ -132,6 +132,13 @@ type Config struct {
 	Logger *slog.Logger
 	// OnUnit, if set, is called after a unit is acked (for progress output).
 	OnUnit func(sweep.UnitRecord)
+	// OnUnitDone, if set, is called with a unit's outcome counts after it
+	// is acked (for metrics). It must be safe for concurrent use.
+	OnUnitDone func(sweep.Counts)
+	// ObserveInsert, if set, is called with the duration of every try of
+	// a row insert, failed tries included (for metrics). It must be safe
+	// for concurrent use.
+	ObserveInsert func(time.Duration)
 	// Exclude is the worker's own blocklist: a unit that overlaps it is
 	// refused (dead-lettered at once, never resolved). Units overlapping the
 	// IANA special-purpose ranges are refused too unless their scan was
@@ -400,6 +407,9 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 		return
 	}
 	w.stats.UnitsAcked.Add(1)
+	if w.cfg.OnUnitDone != nil {
+		w.cfg.OnUnitDone(rec.Counts)
+	}
 	if w.cfg.OnUnit != nil {
 		w.cfg.OnUnit(rec)
 	}
