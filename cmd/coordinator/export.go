@@ -15,7 +15,13 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ch.Register(fs)
 	scan := fs.String("scan", "", "scan name (required)")
 	format := fs.String("format", coordinator.DefaultExportFormat, "output: jsonl or sonar")
-	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar]"); err != nil {
+	var ff filterFlags
+	ff.register(fs)
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar] [--status S] [--fcrdns F]"); err != nil {
+		return err
+	}
+	filter, err := ff.filter()
+	if err != nil {
 		return err
 	}
 	if *scan == "" {
@@ -28,5 +34,5 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return coordinator.Export(ctx, dsn, *scan, *format, stdout)
+	return coordinator.ExportFiltered(ctx, dsn, *scan, *format, filter, stdout)
 }

@@ -4,3 +4,7 @@ import "errors"
 
 // ErrUnitsFailed reports a finished scan with failed units.
 var ErrUnitsFailed = errors.New("scan finished with failed units")
+
+// ErrNoASNVersion is returned by ASNLoad when neither the file nor the
+// caller gives the table's date.
+var ErrNoASNVersion = errors.New("the file does not state its date: give --version YYYY-MM-DD")

@@ -3,6 +3,9 @@ package coordinator
 import (
 	"context"
 	"iter"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -18,6 +21,12 @@ type fakeStore struct {
 	insertUnits func([]sweep.UnitRecord) error
 	search      func(store.Query, func(sweep.Row) error) error
 	export      func(string, func(sweep.Row) error) error
+	loadASN     func() (*enrich.Table, error)
+}
+
+func (f *fakeStore) LoadASNTable(context.Context, time.Time) (*enrich.Table, store.ASNVersion, error) {
+	t, err := f.loadASN()
+	return t, store.ASNVersion{}, err
 }
 
 func (f *fakeStore) SaveScan(_ context.Context, rec sweep.ScanRecord) error { return f.saveScan(rec) }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+)
+
+// labASN is an IP-to-ASN table over the lab's fleet /24s, in the format of
+// `location dump`: 198.18.11.0/24 falls in AS64500's /17 (JP),
+// 198.18.27.0/24 in AS64501's /20 (US), nested in the /17.
+const labASN = `# Location Database Export
+#
+# Generated: Sun, 01 Nov 2026 00:00:00 GMT
+
+aut-num:                 AS64500
+name:                    Lab Net A
+
+aut-num:                 AS64501
+name:                    Lab Net B
+
+net:                     198.18.0.0/17
+country:                 JP
+aut-num:                 64500
+
+net:                     198.18.16.0/20
+country:                 US
+aut-num:                 64501
+`
+
+// checkAnalytics runs the analytics commands against a database holding
+// the lab sweep "cli" of 198.18.{0,9,11,27}.0/24; fleet are the addresses
+// with a name under security.fleet.example.
+func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "location.txt")
+	if err := os.WriteFile(file, []byte(labASN), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd("asn", "load", file, "--format", "location", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "IP-to-ASN table 2026-11-01") || !strings.Contains(out, "2 networks") {
+		t.Fatalf("asn load: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCmd("asn", "list", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "2026-11-01") || !strings.Contains(out, "location.txt") {
+		t.Errorf("asn list: exit %d\n%s", code, out)
+	}
+
+	var in11, in27 int
+	for _, ip := range fleet {
+		switch a := netip.MustParseAddr(ip).As4(); a[2] {
+		case 11:
+			in11++
+		case 27:
+			in27++
+		}
+	}
+	code, out, stderr = runCmd("search", "--suffix", "security.fleet.example", "--group", "asn", "--format", "json", "--clickhouse", dsn)
+	type asnLine struct {
+		ASN       uint32   `json:"asn"`
+		ASName    string   `json:"as_name"`
+		Addresses int      `json:"addresses"`
+		Netblocks []string `json:"netblocks"`
+		Countries []string `json:"countries"`
+	}
+	var got []asnLine
+	for ln := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		var a asnLine
+		if err := json.Unmarshal([]byte(ln), &a); err != nil {
+			t.Fatalf("search --group asn line %q: %v", ln, err)
+		}
+		got = append(got, a)
+	}
+	want := []asnLine{
+		{64500, "Lab Net A", in11, []string{"198.18.0.0/17"}, []string{"JP"}},
+		{64501, "Lab Net B", in27, []string{"198.18.16.0/20"}, []string{"US"}},
+	}
+	if in27 > in11 {
+		want[0], want[1] = want[1], want[0]
+	}
+	if code != 0 || stderr != "" || !reflect.DeepEqual(got, want) {
+		t.Errorf("search --group asn --format json: exit %d, stderr %q\ngot  %+v\nwant %+v", code, stderr, got, want)
+	}
+	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--group", "netblock", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "198.18.16.0/20  AS64501  Lab Net B  US") {
+		t.Errorf("search --group netblock with a table: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--group", "country", "--format", "json", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, `{"country":"JP","addresses":`) || !strings.Contains(out, `"asns":[64501]`) {
+		t.Errorf("search --group country: exit %d\n%s", code, out)
+	}
+	// filters: the fleet's names all confirm; none mismatches
+	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--fcrdns", "mismatch", "--format", "ips", "--clickhouse", dsn)
+	if code != 0 || out != "" {
+		t.Errorf("search --fcrdns mismatch: exit %d, %q, want no rows", code, out)
+	}
+	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--fcrdns", "confirmed", "--format", "ips", "--clickhouse", dsn)
+	if code != 0 || len(strings.Fields(out)) != len(fleet) {
+		t.Errorf("search --fcrdns confirmed: exit %d, %d addresses, want %d", code, len(strings.Fields(out)), len(fleet))
+	}
+	code, out, _ = runCmd("export", "--scan", "cli", "--status", "nodata", "--clickhouse", dsn)
+	if code != 0 || strings.Count(out, "\n") != 256 || strings.Contains(out, `"status":"ok"`) {
+		t.Errorf("export --status nodata: exit %d, %d lines, want 256 nodata rows", code, strings.Count(out, "\n"))
+	}
+	_ = l
+}
