@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -108,5 +109,56 @@ func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 	if code != 0 || strings.Count(out, "\n") != 256 || strings.Contains(out, `"status":"ok"`) {
 		t.Errorf("export --status nodata: exit %d, %d lines, want 256 nodata rows", code, strings.Count(out, "\n"))
 	}
-	_ = l
+
+	// lookup: one address with its routing data, a block as csv
+	ip := netip.MustParseAddr(fleet[0])
+	code, out, _ = runCmd("lookup", ip.String(), "--format", "json", "--clickhouse", dsn)
+	var h struct {
+		IP      string `json:"ip"`
+		ASN     uint32 `json:"asn"`
+		Country string `json:"country"`
+		Scans   []struct {
+			Scan   string `json:"scan"`
+			Status string `json:"status"`
+			PTRs   []struct {
+				PTR    string `json:"ptr"`
+				FCrDNS string `json:"fcrdns"`
+			} `json:"ptrs"`
+		} `json:"scans"`
+	}
+	if err := json.Unmarshal([]byte(out), &h); err != nil || code != 0 {
+		t.Fatalf("lookup %s --format json: exit %d, %v:\n%s", ip, code, err, out)
+	}
+	var names []string
+	for _, p := range l.Expect(ip).PTRs {
+		names = append(names, p.Name)
+	}
+	var gotNames []string
+	if len(h.Scans) == 1 {
+		for _, p := range h.Scans[0].PTRs {
+			gotNames = append(gotNames, p.PTR)
+		}
+	}
+	if h.IP != ip.String() || h.ASN != 64500 || h.Country != "JP" || len(h.Scans) != 1 || h.Scans[0].Scan != "cli" || !reflect.DeepEqual(gotNames, names) {
+		t.Errorf("lookup %s = %+v, want AS64500 JP and the names %q", ip, h, names)
+	}
+	var rows11 int
+	for d := range 256 {
+		e := l.Expect(netip.AddrFrom4([4]byte{198, 18, 11, byte(d)}))
+		switch e.Status {
+		case sweep.StatusOK:
+			rows11 += len(e.PTRs)
+		case sweep.StatusNXDomain:
+		default:
+			rows11++
+		}
+	}
+	code, out, _ = runCmd("lookup", "198.18.11.0/24", "--scan", "cli", "--format", "csv", "--clickhouse", dsn)
+	if code != 0 || strings.Count(out, "\n") != rows11+1 || !strings.Contains(out, ",198.18.0.0/17,64500,Lab Net A,JP,") {
+		t.Errorf("lookup 198.18.11.0/24 --format csv: exit %d, %d lines, want %d:\n%.400s", code, strings.Count(out, "\n"), rows11+1, out)
+	}
+	code, out, stderr = runCmd("lookup", "198.18.200.1", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(stderr, "no stored rows for 198.18.200.1/32") {
+		t.Errorf("lookup of an address without rows: exit %d, stderr %q", code, stderr)
+	}
 }

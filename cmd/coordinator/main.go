@@ -8,6 +8,7 @@
 //	coordinator search  --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]
 //	coordinator export  --scan NAME [--format jsonl|sonar] [--status S] [--fcrdns F]
 //	coordinator asn     load FILE [--format …] [--version YYYY-MM-DD] | list
+//	coordinator lookup  ADDRESS|CIDR [--scan NAME] [--format table|json|csv]
 package main
 
 import (
@@ -35,6 +36,7 @@ commands:
   search   find stored PTRs by domain suffix
   export   write every stored row of a scan (jsonl or sonar)
   asn      load an IP-to-ASN/country table (asn load FILE), list the stored versions (asn list)
+  lookup   show an address's or a block's PTRs, outcomes, FCrDNS, ASN, country and history
 
 Run 'coordinator COMMAND -h' for the flags of a command.
 Environment: PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE, PTRSWEEP_RESOLVERS stand in for
@@ -51,11 +53,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"sweep": cmdSweep, "publish": cmdPublish, "status": cmdStatus, "retry": cmdRetry,
-		"search": cmdSearch, "export": cmdExport, "asn": cmdASN,
+		"search": cmdSearch, "export": cmdExport, "asn": cmdASN, "lookup": cmdLookup,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export or asn)", args[0]))
+		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export, asn or lookup)", args[0]))
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)

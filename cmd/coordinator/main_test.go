@@ -73,6 +73,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"search", "--suffix", "a.example", "--status", "fine"}, "--status"},
 		{[]string{"search", "--suffix", "a.example", "--fcrdns", "maybe"}, "--fcrdns"},
 		{[]string{"export", "--scan", "x", "--fcrdns", "maybe"}, "--fcrdns"},
+		{[]string{"lookup"}, "give an IPv4 address or CIDR"},
+		{[]string{"lookup", "host.example"}, `"host.example" is not an IPv4 address`},
+		{[]string{"lookup", "139.162.1.0/16"}, "did you mean 139.162.0.0/16"},
+		{[]string{"lookup", "139.162.77.6", "--format", "xml"}, "--format"},
+		{[]string{"lookup", "--status", "bad", "139.162.77.6"}, "--status"},
+		{[]string{"lookup", "1.2.3.4", "5.6.7.8"}, `unexpected argument "5.6.7.8"`},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.args...)
