@@ -131,9 +131,9 @@ func Decode(ctx context.Context, r io.Reader, o Options, emit func([]sweep.Row) 
 
 // decoder holds one Decode's state.
 type decoder struct {
-	o       Options
-	st      Stats
-	batch   []sweep.Row
+	o     Options
+	st    Stats
+	batch []sweep.Row
 	// interned names of the last row: consecutive rows often repeat them
 	lastPTR []byte
 	lastStr string
