@@ -9,6 +9,7 @@
 //	coordinator export  --scan NAME [--format jsonl|sonar] [--status S] [--fcrdns F]
 //	coordinator asn     load FILE [--format …] [--version YYYY-MM-DD] | list
 //	coordinator lookup  ADDRESS|CIDR [--scan NAME] [--format table|json|csv]
+//	coordinator import  --scan NAME --format sonar|jsonl|massdns|zdns FILE[.gz]
 package main
 
 import (
@@ -37,6 +38,7 @@ commands:
   export   write every stored row of a scan (jsonl or sonar)
   asn      load an IP-to-ASN/country table (asn load FILE), list the stored versions (asn list)
   lookup   show an address's or a block's PTRs, outcomes, FCrDNS, ASN, country and history
+  import   load another tool's rDNS file (Sonar, jsonl, massdns, zdns) into a new scan
 
 Run 'coordinator COMMAND -h' for the flags of a command.
 Environment: PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE, PTRSWEEP_RESOLVERS stand in for
@@ -53,11 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"sweep": cmdSweep, "publish": cmdPublish, "status": cmdStatus, "retry": cmdRetry,
-		"search": cmdSearch, "export": cmdExport, "asn": cmdASN, "lookup": cmdLookup,
+		"search": cmdSearch, "export": cmdExport, "asn": cmdASN, "lookup": cmdLookup, "import": cmdImport,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export, asn or lookup)", args[0]))
+		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export, asn, lookup or import)", args[0]))
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)

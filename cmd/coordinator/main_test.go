@@ -79,6 +79,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"lookup", "139.162.77.6", "--format", "xml"}, "--format"},
 		{[]string{"lookup", "--status", "bad", "139.162.77.6"}, "--status"},
 		{[]string{"lookup", "1.2.3.4", "5.6.7.8"}, `unexpected argument "5.6.7.8"`},
+		{[]string{"import", "--format", "sonar", "f.json"}, "--scan is required"},
+		{[]string{"import", "--scan", "Bad Name", "--format", "sonar", "f.json"}, "--scan"},
+		{[]string{"import", "--scan", "x", "f.json"}, "--format is required"},
+		{[]string{"import", "--scan", "x", "--format", "csv", "f.json"}, "--format"},
+		{[]string{"import", "--scan", "x", "--format", "sonar"}, "give the file to import"},
+		{[]string{"import", "--scan", "x", "--format", "sonar", "--batch", "0", "f.json"}, "--batch"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.args...)

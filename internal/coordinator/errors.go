@@ -8,3 +8,6 @@ var ErrUnitsFailed = errors.New("scan finished with failed units")
 // ErrNoASNVersion is returned by ASNLoad when neither the file nor the
 // caller gives the table's date.
 var ErrNoASNVersion = errors.New("the file does not state its date: give --version YYYY-MM-DD")
+
+// ErrScanExists is returned by Import when the scan name is taken.
+var ErrScanExists = errors.New("scan exists")
