@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -157,6 +158,38 @@ func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 	if code != 0 || strings.Count(out, "\n") != rows11+1 || !strings.Contains(out, ",198.18.0.0/17,64500,Lab Net A,JP,") {
 		t.Errorf("lookup 198.18.11.0/24 --format csv: exit %d, %d lines, want %d:\n%.400s", code, strings.Count(out, "\n"), rows11+1, out)
 	}
+	// fleets: the scan-N names of the two fleet /24s, in two ASes and countries
+	var scanners int
+	for _, c := range []byte{11, 27} {
+		for d := range 256 {
+			for _, p := range l.Expect(netip.AddrFrom4([4]byte{198, 18, c, byte(d)})).PTRs {
+				if strings.HasPrefix(p.Name, "scan-") && strings.HasSuffix(p.Name, ".security.fleet.example") {
+					scanners++
+					break
+				}
+			}
+		}
+	}
+	code, out, _ = runCmd("fleets", "--scan", "cli", "--suffix", "fleet.example", "--clickhouse", dsn)
+	wantLine := fmt.Sprintf("scan-#.security.fleet.example  %d addresses  2 netblocks  2 ASNs  2 countries  scanner (scan)", scanners)
+	if first, _, _ := strings.Cut(out, "\n"); code != 0 || !strings.HasPrefix(first, wantLine) {
+		t.Errorf("fleets: exit %d, first line %q, want it to start %q\n%s", code, first, wantLine, out)
+	}
+	code, out, _ = runCmd("fleets", "--scan", "cli", "--min-addresses", "20", "--format", "json", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, `"template":"scan-#.security.fleet.example"`) {
+		t.Errorf("fleets --format json: exit %d\n%.600s", code, out)
+	}
+	for ln := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		var f struct{ Addresses int }
+		if err := json.Unmarshal([]byte(ln), &f); err != nil || f.Addresses < 20 {
+			t.Errorf("fleets --min-addresses 20 line %s: %v", ln, err)
+		}
+	}
+	code, _, stderr = runCmd("fleets", "--scan", "nosuch", "--clickhouse", dsn)
+	if code != 1 || !strings.Contains(stderr, `scan "nosuch" not found`) {
+		t.Errorf("fleets of a missing scan: exit %d, %q", code, stderr)
+	}
+
 	code, out, stderr = runCmd("lookup", "198.18.200.1", "--clickhouse", dsn)
 	if code != 0 || !strings.Contains(stderr, "no stored rows for 198.18.200.1/32") {
 		t.Errorf("lookup of an address without rows: exit %d, stderr %q", code, stderr)

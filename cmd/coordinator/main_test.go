@@ -85,6 +85,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"import", "--scan", "x", "--format", "csv", "f.json"}, "--format"},
 		{[]string{"import", "--scan", "x", "--format", "sonar"}, "give the file to import"},
 		{[]string{"import", "--scan", "x", "--format", "sonar", "--batch", "0", "f.json"}, "--batch"},
+		{[]string{"fleets"}, "give --scan NAME or --suffix DOMAIN"},
+		{[]string{"fleets", "--scan", "x", "--min-addresses", "0"}, "--min-addresses"},
+		{[]string{"fleets", "--scan", "x", "--format", "csv"}, "--format"},
+		{[]string{"fleets", "--suffix", ".."}, "--suffix"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.args...)

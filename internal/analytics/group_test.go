@@ -127,3 +127,43 @@ func TestParseFilter(t *testing.T) {
 		t.Errorf("Wrap kept %+v, want only the mismatch row", kept)
 	}
 }
+
+func TestFleets(t *testing.T) {
+	rows := caseRows()
+	rows = append(rows, okRow("s", "198.51.100.1", "198-51-100-1.dsl.example.net"), okRow("s", "198.51.100.2", "198-51-100-2.dsl.example.net"),
+		okRow("s", "192.0.2.9", "mail.example.org"), sweep.Row{Scan: "s", IP: rows[0].IP, Status: sweep.StatusTimeout})
+	stream := func(emit func(sweep.Row) error) error {
+		for _, r := range rows {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	got, err := Fleets(stream, caseTable(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Fleet{
+		{Template: "scan-#.security.ipip.net", Scanner: "scan", Addresses: 7, Names: 8, Example: "scan-30.security.ipip.net",
+			Netblocks: []string{"45.118.132.0/23", "106.128.0.0/10", "106.187.0.0/16", "139.162.0.0/16", "139.162.64.0/19", "192.0.2.0/24"},
+			ASNs:      []uint32{0, 2516, 63949}, Countries: []string{"JP", "SG", "US"}},
+		{Template: "{ip}.dsl.example.net", Addresses: 2, Names: 2, Example: "198-51-100-1.dsl.example.net",
+			Netblocks: []string{"198.51.100.0/24"}, ASNs: []uint32{0}, Countries: []string{}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Fleets =\n%+v\nwant\n%+v", got, want)
+	}
+	var out bytes.Buffer
+	if err := WriteFleets(&out, got[:1], "table"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "scan-#.security.ipip.net  7 addresses  6 netblocks  2 ASNs  3 countries  scanner (scan)  e.g. scan-30.security.ipip.net\n"; out.String() != want {
+		t.Errorf("WriteFleets table = %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	_ = WriteFleets(&out, got[1:], "json")
+	if want := `{"template":"{ip}.dsl.example.net","addresses":2,"names":2,"example":"198-51-100-1.dsl.example.net","netblocks":["198.51.100.0/24"],"asns":[0],"countries":[]}` + "\n"; out.String() != want {
+		t.Errorf("WriteFleets json = %s, want %s", out.String(), want)
+	}
+}

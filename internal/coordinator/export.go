@@ -55,13 +55,22 @@ func ExportFiltered(ctx context.Context, clickhouse, scan, format string, f anal
 // export checks that the scan exists, then writes the rows f selects;
 // format is valid.
 func export(ctx context.Context, st scanExporter, scan, format string, f analytics.Filter, out io.Writer) error {
+	if err := checkScan(ctx, st, scan); err != nil {
+		return err
+	}
+	return writeRows(out, format, func(emit func(sweep.Row) error) error {
+		return st.Export(ctx, scan, f.Wrap(emit))
+	})
+}
+
+// checkScan returns an error naming the scan and the database when no scan
+// has the name.
+func checkScan(ctx context.Context, st scanReader, scan string) error {
 	if _, err := st.Scan(ctx, scan); err != nil {
 		if errors.Is(err, store.ErrScanNotFound) {
 			return fmt.Errorf("scan %q not found in %s", scan, st.Database())
 		}
 		return err
 	}
-	return writeRows(out, format, func(emit func(sweep.Row) error) error {
-		return st.Export(ctx, scan, f.Wrap(emit))
-	})
+	return nil
 }
