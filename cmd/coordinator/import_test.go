@@ -74,6 +74,24 @@ func TestImport(t *testing.T) {
 		t.Errorf("lookup --status servfail: exit %d\n%s", code, out)
 	}
 
+	// diff: an import of the export changes nothing; the zdns scan renames
+	// one address, fails on one and lacks the others
+	code, out, _ = runCmd("diff", "--from", "sonar-2020", "--to", "again", "--clickhouse", dsn)
+	if code != 0 || !strings.HasSuffix(out, fmt.Sprintf("appeared 0, disappeared 0, changed 0, unchanged %d, unresolved 0\n", n)) {
+		t.Errorf("diff of identical scans: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCmd("diff", "--from", "sonar-2020", "--to", "zdns-2021", "--format", "json", "--clickhouse", dsn)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != n || lines[0] != `{"ip":"203.0.0.0","change":"disappeared","from":["scan-0.security.example.net"],"to":[]}` ||
+		lines[1] != `{"ip":"203.0.0.1","change":"changed","from":["scan-1.security.example.net"],"to":["renamed.example.net"]}` ||
+		lines[len(lines)-1] != fmt.Sprintf(`{"counts":{"appeared":0,"disappeared":%d,"changed":1,"unchanged":0,"unresolved":1}}`, n-2) {
+		t.Errorf("diff --format json: exit %d, %d lines, first %q, last %q", code, len(lines), lines[0], lines[len(lines)-1])
+	}
+	code, out, stderr = runCmd("diff", "--from", "sonar-2020", "--to", "zdns-2021", "--suffix", "security.example.net", "--format", "csv", "--clickhouse", dsn)
+	if code != 0 || !strings.HasPrefix(out, "ip,change,from,to\n203.0.0.0,disappeared,scan-0.security.example.net,\n") || !strings.Contains(stderr, fmt.Sprintf("disappeared %d,", n)) {
+		t.Errorf("diff --suffix --format csv: exit %d\n%.300s\nstderr %s", code, out, stderr)
+	}
+
 	// bad input: exit 2, one line naming the problem
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"timestamp":"1","name":"1.2.3.4","type":"ptr","value":"a.example"}`+"\n{oops\n"), 0o644)

@@ -89,6 +89,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"fleets", "--scan", "x", "--min-addresses", "0"}, "--min-addresses"},
 		{[]string{"fleets", "--scan", "x", "--format", "csv"}, "--format"},
 		{[]string{"fleets", "--suffix", ".."}, "--suffix"},
+		{[]string{"diff", "--from", "a"}, "give both --from SCAN and --to SCAN"},
+		{[]string{"diff", "--from", "a", "--to", "a"}, "give two scans"},
+		{[]string{"diff", "--from", "a", "--to", "b", "--format", "xml"}, "--format"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.args...)
