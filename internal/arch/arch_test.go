@@ -38,7 +38,8 @@ var layers = []struct {
 	{"internal/sweep", 0},
 	{"internal/cidr", 1},
 	{"internal/plan", 2}, {"internal/output", 2}, {"schema", 2},
-	{"internal/query", 2}, {"internal/hilbert", 2}, {"internal/enrich", 2}, {"internal/fleet", 2},
+	{"internal/query", 2}, {"internal/hilbert", 2}, {"internal/enrich", 2}, {"internal/fleet", 2}, {"internal/ingest", 2},
+	{"internal/analytics", 3},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
 	{"internal/worker", 4}, {"internal/bulk", 4}, {"internal/cli", 4},
 	{"internal/coordinator", 5},
@@ -81,10 +82,12 @@ func isHarness(pkg string) bool { return pkg == harness || strings.HasPrefix(pkg
 // A third-party module named there (enrich's MaxMind DB reader) is allowed
 // too.
 var pure = map[string][]string{
-	"internal/query":   {"internal/sweep", "internal/cidr"},
-	"internal/hilbert": {"internal/sweep", "internal/cidr"},
-	"internal/enrich":  {"internal/sweep", "internal/cidr", "github.com/oschwald/maxminddb-golang"},
-	"internal/fleet":   {"internal/sweep", "internal/cidr"},
+	"internal/query":     {"internal/sweep", "internal/cidr"},
+	"internal/hilbert":   {"internal/sweep", "internal/cidr"},
+	"internal/enrich":    {"internal/sweep", "internal/cidr", "github.com/oschwald/maxminddb-golang"},
+	"internal/fleet":     {"internal/sweep", "internal/cidr"},
+	"internal/ingest":    {"internal/sweep"},
+	"internal/analytics": {"internal/sweep", "internal/cidr", "internal/enrich", "internal/fleet"},
 }
 
 // allowedPure reports whether imp is the standard library or one of allowed
