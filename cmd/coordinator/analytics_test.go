@@ -4,53 +4,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/ptrsweep/ptrsweep/internal/analytics"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
-// labASN is an IP-to-ASN table over the lab's fleet /24s, in the format of
+// labASN is an IP-to-ASN table over the lab's fleet /24s in the format of
 // `location dump`: 198.18.11.0/24 falls in AS64500's /17 (JP),
 // 198.18.27.0/24 in AS64501's /20 (US), nested in the /17.
-const labASN = `# Location Database Export
-#
-# Generated: Sun, 01 Nov 2026 00:00:00 GMT
-
-aut-num:                 AS64500
-name:                    Lab Net A
-
-aut-num:                 AS64501
-name:                    Lab Net B
-
-net:                     198.18.0.0/17
-country:                 JP
-aut-num:                 64500
-
-net:                     198.18.16.0/20
-country:                 US
-aut-num:                 64501
-`
+const labASN = "../../internal/enrich/testdata/lab-asn.txt"
 
 // checkAnalytics runs the analytics commands against a database holding
 // the lab sweep "cli" of 198.18.{0,9,11,27}.0/24; fleet are the addresses
 // with a name under security.fleet.example.
 func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "location.txt")
-	if err := os.WriteFile(file, []byte(labASN), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, stderr := runCmd("asn", "load", file, "--format", "location", "--clickhouse", dsn)
+	code, out, stderr := runCmd("asn", "load", labASN, "--format", "location", "--clickhouse", dsn)
 	if code != 0 || !strings.Contains(out, "IP-to-ASN table 2026-11-01") || !strings.Contains(out, "2 networks") {
 		t.Fatalf("asn load: exit %d\n%s%s", code, out, stderr)
 	}
 	code, out, _ = runCmd("asn", "list", "--clickhouse", dsn)
-	if code != 0 || !strings.Contains(out, "2026-11-01") || !strings.Contains(out, "location.txt") {
+	if code != 0 || !strings.Contains(out, "2026-11-01") || !strings.Contains(out, "lab-asn.txt") {
 		t.Errorf("asn list: exit %d\n%s", code, out)
 	}
 
@@ -64,13 +42,7 @@ func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 		}
 	}
 	code, out, stderr = runCmd("search", "--suffix", "security.fleet.example", "--group", "asn", "--format", "json", "--clickhouse", dsn)
-	type asnLine struct {
-		ASN       uint32   `json:"asn"`
-		ASName    string   `json:"as_name"`
-		Addresses int      `json:"addresses"`
-		Netblocks []string `json:"netblocks"`
-		Countries []string `json:"countries"`
-	}
+	type asnLine = analytics.ASNGroup // the JSON contract
 	var got []asnLine
 	for ln := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
 		var a asnLine
@@ -80,8 +52,8 @@ func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 		got = append(got, a)
 	}
 	want := []asnLine{
-		{64500, "Lab Net A", in11, []string{"198.18.0.0/17"}, []string{"JP"}},
-		{64501, "Lab Net B", in27, []string{"198.18.16.0/20"}, []string{"US"}},
+		{ASN: 64500, ASName: "Lab Net A", Addresses: in11, Netblocks: []string{"198.18.0.0/17"}, Countries: []string{"JP"}},
+		{ASN: 64501, ASName: "Lab Net B", Addresses: in27, Netblocks: []string{"198.18.16.0/20"}, Countries: []string{"US"}},
 	}
 	if in27 > in11 {
 		want[0], want[1] = want[1], want[0]

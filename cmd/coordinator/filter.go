@@ -5,6 +5,7 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/analytics"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/store"
 )
 
 // filterFlags are --status and --fcrdns (search, lookup, export).
@@ -22,4 +23,15 @@ func (f *filterFlags) filter() (analytics.Filter, error) {
 		return flt, cli.UsageError{Err: err}
 	}
 	return flt, nil
+}
+
+// checkSuffix checks an optional --suffix; a bad one is a usage error.
+func checkSuffix(suffix string) error {
+	if suffix == "" {
+		return nil
+	}
+	if _, err := store.NormalizeSuffix(suffix); err != nil {
+		return cli.Usagef("--suffix: %v", err)
+	}
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
-	"github.com/ptrsweep/ptrsweep/internal/store"
 )
 
 func cmdFleets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -22,10 +21,8 @@ func cmdFleets(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator fleets [--scan NAME] [--suffix DOMAIN] [--min-addresses N] [--format table|json]"); err != nil {
 		return err
 	}
-	if cfg.Suffix != "" {
-		if _, err := store.NormalizeSuffix(cfg.Suffix); err != nil {
-			return cli.Usagef("--suffix: %v", err)
-		}
+	if err := checkSuffix(cfg.Suffix); err != nil {
+		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cli.UsageError{Err: err}

@@ -2,15 +2,12 @@ package analytics
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
-	"text/tabwriter"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
@@ -184,64 +181,42 @@ func orEmpty(s []string) []string {
 
 // DiffWriter writes the changes of a diff and then its counts. Use
 // NewDiffWriter; it is not safe for concurrent use.
-type DiffWriter struct {
-	format string
-	w      io.Writer
-	enc    *json.Encoder
-	cw     *csv.Writer
-	tw     *tabwriter.Writer
-}
+type DiffWriter struct{ m multiWriter }
 
 // NewDiffWriter returns a writer of table (aligned rows, then the counts),
 // json (one Change object per line, then {"counts":{…}}) or csv (the
 // rows; Close writes no counts, print them elsewhere).
 func NewDiffWriter(w io.Writer, format string) (*DiffWriter, error) {
-	d := &DiffWriter{format: format, w: w}
-	switch format {
-	case "json":
-		d.enc = json.NewEncoder(w)
-		d.enc.SetEscapeHTML(false)
-	case "csv":
-		d.cw = csv.NewWriter(w)
-		if err := d.cw.Write([]string{"ip", "change", "from", "to"}); err != nil {
-			return nil, err
-		}
-	case "table":
-		d.tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(d.tw, "CHANGE\tIP\tFROM\tTO")
-	default:
-		return nil, fmt.Errorf("--format %q: want table, json or csv", format)
+	m, err := newMultiWriter(w, format, []string{"ip", "change", "from", "to"})
+	if err != nil {
+		return nil, err
 	}
-	return d, nil
+	return &DiffWriter{m: m}, nil
 }
 
 // Write writes one change.
 func (d *DiffWriter) Write(c Change) error {
-	switch d.format {
-	case "json":
-		return d.enc.Encode(c)
-	case "csv":
-		return d.cw.Write([]string{c.IP, c.Change, strings.Join(c.From, " "), strings.Join(c.To, " ")})
+	if d.m.enc != nil {
+		return d.m.enc.Encode(c)
 	}
-	_, err := fmt.Fprintf(d.tw, "%s\t%s\t%s\t%s\n", c.Change, c.IP, dash(strings.Join(c.From, ",")), dash(strings.Join(c.To, ",")))
-	return err
+	from, to := strings.Join(c.From, " "), strings.Join(c.To, " ")
+	if d.m.tw != nil {
+		from, to = dash(strings.Join(c.From, ",")), dash(strings.Join(c.To, ","))
+	}
+	return d.m.row(c.IP, c.Change, from, to)
 }
 
 // Close writes the counts (table and json) and flushes.
 func (d *DiffWriter) Close(c DiffCounts) error {
-	switch d.format {
-	case "json":
-		return d.enc.Encode(struct {
+	if d.m.enc != nil {
+		return d.m.enc.Encode(struct {
 			Counts DiffCounts `json:"counts"`
 		}{c})
-	case "csv":
-		d.cw.Flush()
-		return d.cw.Error()
 	}
-	if err := d.tw.Flush(); err != nil {
+	if err := d.m.flush(); err != nil || d.m.tw == nil {
 		return err
 	}
-	_, err := fmt.Fprintf(d.w, "\n%s\n", c)
+	_, err := fmt.Fprintf(d.m.w, "\n%s\n", c)
 	return err
 }
 

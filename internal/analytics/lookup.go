@@ -1,15 +1,12 @@
 package analytics
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -162,68 +159,57 @@ func history(rows []sweep.Row, e Enricher) History {
 // HistoryWriter writes Histories in one format. Use NewHistoryWriter; call
 // Flush once at the end. It is not safe for concurrent use.
 type HistoryWriter struct {
-	format string
-	w      io.Writer
-	enc    *json.Encoder
-	cw     *csv.Writer
-	tw     *tabwriter.Writer
-	notes  []string
-	n      int
+	m     multiWriter
+	notes []string
+	n     int
 }
 
 // HistoryFormats are the formats NewHistoryWriter takes.
-var HistoryFormats = []string{"table", "json", "csv"}
+var HistoryFormats = Formats
 
 // NewHistoryWriter returns a writer of table (aligned, one line per scan
 // and name, then a history line per address seen by several scans), json
 // (one History object per line) or csv (the table's columns plus
 // first_seen, last_seen, changes).
 func NewHistoryWriter(w io.Writer, format string) (*HistoryWriter, error) {
-	hw := &HistoryWriter{format: format, w: w}
-	switch format {
-	case "json":
-		hw.enc = json.NewEncoder(w)
-		hw.enc.SetEscapeHTML(false)
-	case "csv":
-		hw.cw = csv.NewWriter(w)
-		if err := hw.cw.Write([]string{"ip", "scan", "resolved_at", "status", "ptr", "fcrdns", "netblock", "asn", "as_name", "country", "first_seen", "last_seen", "changes"}); err != nil {
-			return nil, err
-		}
-	case "table":
-		hw.tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(hw.tw, "IP\tSCAN\tRESOLVED\tSTATUS\tPTR\tFCRDNS\tNETBLOCK\tASN\tAS NAME\tCOUNTRY")
-	default:
-		return nil, fmt.Errorf("--format %q: want table, json or csv", format)
+	cols := []string{"ip", "scan", "resolved_at", "status", "ptr", "fcrdns", "netblock", "asn", "as_name", "country"}
+	if format == "csv" {
+		cols = append(cols, "first_seen", "last_seen", "changes")
 	}
-	return hw, nil
+	m, err := newMultiWriter(w, format, cols)
+	if err != nil {
+		return nil, err
+	}
+	return &HistoryWriter{m: m}, nil
 }
 
 // Write writes one address's history.
 func (hw *HistoryWriter) Write(h History) error {
 	hw.n++
-	switch hw.format {
-	case "json":
-		return hw.enc.Encode(h)
-	case "csv":
-		first, last := timeText(h.FirstSeen), timeText(h.LastSeen)
-		for _, o := range h.Scans {
-			for _, n := range namesOrBlank(o.PTRs) {
-				rec := []string{h.IP, o.Scan, o.ResolvedAt.Format(time.RFC3339), o.Status, n.PTR, n.FCrDNS, h.Netblock,
-					strconv.FormatUint(uint64(h.ASN), 10), h.ASName, h.Country, first, last, strconv.Itoa(h.Changes)}
-				if err := hw.cw.Write(rec); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	if hw.m.enc != nil {
+		return hw.m.enc.Encode(h)
+	}
+	table := hw.m.tw != nil
+	asn := strconv.FormatUint(uint64(h.ASN), 10)
+	if table {
+		asn = asnText(h.ASN)
 	}
 	for _, o := range h.Scans {
 		for _, n := range namesOrBlank(o.PTRs) {
-			fmt.Fprintf(hw.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.IP, o.Scan, o.ResolvedAt.Format(time.RFC3339), o.Status,
-				dash(n.PTR), dash(n.FCrDNS), h.Netblock, asnText(h.ASN), dash(h.ASName), dash(h.Country))
+			rec := []string{h.IP, o.Scan, o.ResolvedAt.Format(time.RFC3339), o.Status, n.PTR, n.FCrDNS, h.Netblock, asn, h.ASName, h.Country}
+			if table {
+				for i := range rec {
+					rec[i] = dash(rec[i])
+				}
+			} else {
+				rec = append(rec, timeText(h.FirstSeen), timeText(h.LastSeen), strconv.Itoa(h.Changes))
+			}
+			if err := hw.m.row(rec...); err != nil {
+				return err
+			}
 		}
 	}
-	if len(h.Scans) > 1 {
+	if table && len(h.Scans) > 1 {
 		note := fmt.Sprintf("%s: %d scans, %d %s", h.IP, len(h.Scans), h.Changes, plural(h.Changes, "change"))
 		if h.FirstSeen != nil {
 			note += fmt.Sprintf(", first seen %s, last seen %s", timeText(h.FirstSeen), timeText(h.LastSeen))
@@ -236,19 +222,14 @@ func (hw *HistoryWriter) Write(h History) error {
 // Count returns the number of histories written.
 func (hw *HistoryWriter) Count() int { return hw.n }
 
-// Flush writes what is buffered.
+// Flush writes what is buffered, and the history lines of a table.
 func (hw *HistoryWriter) Flush() error {
-	switch hw.format {
-	case "csv":
-		hw.cw.Flush()
-		return hw.cw.Error()
-	case "table":
-		if err := hw.tw.Flush(); err != nil {
-			return err
-		}
-		if len(hw.notes) > 0 {
-			fmt.Fprintf(hw.w, "\nhistory:\n  %s\n", strings.Join(hw.notes, "\n  "))
-		}
+	if err := hw.m.flush(); err != nil {
+		return err
+	}
+	if len(hw.notes) > 0 {
+		_, err := fmt.Fprintf(hw.m.w, "\nhistory:\n  %s\n", strings.Join(hw.notes, "\n  "))
+		return err
 	}
 	return nil
 }

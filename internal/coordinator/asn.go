@@ -82,12 +82,7 @@ func asnSave(ctx context.Context, st asnStore, cfg ASNLoadConfig, version time.T
 
 // ASNList prints the stored versions of the IP-to-ASN table, newest first.
 func ASNList(ctx context.Context, clickhouse string, out io.Writer) error {
-	st, err := store.Open(ctx, clickhouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return asnList(ctx, st, out)
+	return withStore(ctx, clickhouse, func(st *store.Store) error { return asnList(ctx, st, out) })
 }
 
 func asnList(ctx context.Context, st asnStore, out io.Writer) error {

@@ -62,3 +62,13 @@ type scanReader interface {
 type unitPublisher interface {
 	PublishAll(ctx context.Context, units iter.Seq[sweep.Unit], progress func(published, duplicates int)) (published, duplicates int, err error)
 }
+
+// withStore opens the store of dsn, runs fn with it and closes it.
+func withStore(ctx context.Context, dsn string, fn func(*store.Store) error) error {
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}

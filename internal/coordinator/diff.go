@@ -44,12 +44,7 @@ func Diff(ctx context.Context, cfg DiffConfig, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return diff(ctx, st, cfg, out)
+	return withStore(ctx, cfg.ClickHouse, func(st *store.Store) error { return diff(ctx, st, cfg, out) })
 }
 
 func diff(ctx context.Context, st scanRows, cfg DiffConfig, out io.Writer) error {

@@ -44,12 +44,7 @@ func ExportFiltered(ctx context.Context, clickhouse, scan, format string, f anal
 	if err := ValidateExportFormat(format); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, clickhouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return export(ctx, st, scan, format, f, out)
+	return withStore(ctx, clickhouse, func(st *store.Store) error { return export(ctx, st, scan, format, f, out) })
 }
 
 // export checks that the scan exists, then writes the rows f selects;

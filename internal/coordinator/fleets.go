@@ -61,12 +61,7 @@ func Fleets(ctx context.Context, cfg FleetsConfig, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fleets(ctx, st, cfg, out)
+	return withStore(ctx, cfg.ClickHouse, func(st *store.Store) error { return fleets(ctx, st, cfg, out) })
 }
 
 func fleets(ctx context.Context, st rowSource, cfg FleetsConfig, out io.Writer) error {

@@ -45,12 +45,7 @@ func Lookup(ctx context.Context, cfg LookupConfig, out io.Writer) error {
 	if cfg.Format == "" {
 		cfg.Format = DefaultLookupFormat
 	}
-	st, err := store.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return lookup(ctx, st, cfg, out)
+	return withStore(ctx, cfg.ClickHouse, func(st *store.Store) error { return lookup(ctx, st, cfg, out) })
 }
 
 func lookup(ctx context.Context, st addressStore, cfg LookupConfig, out io.Writer) error {

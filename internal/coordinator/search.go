@@ -77,12 +77,7 @@ func Search(ctx context.Context, cfg SearchConfig, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return search(ctx, st, cfg, out)
+	return withStore(ctx, cfg.ClickHouse, func(st *store.Store) error { return search(ctx, st, cfg, out) })
 }
 
 // search writes the rows in cfg.Format, or their groups with cfg.Group;

@@ -15,23 +15,6 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
-// cookbookASN is the IP-to-ASN table of the cookbook's database: the lab's
-// 198.18.0.0/17 in AS64500 (JP), 198.18.16.0/20 in AS64501 (US).
-const cookbookASN = `aut-num: AS64500
-name: Lab Net A
-
-aut-num: AS64501
-name: Lab Net B
-
-net: 198.18.0.0/17
-country: JP
-aut-num: 64500
-
-net: 198.18.16.0/20
-country: US
-aut-num: 64501
-`
-
 // sqlBlock is one query of the cookbook and the text one of its result
 // rows must contain.
 type sqlBlock struct {
@@ -107,11 +90,8 @@ func fillLab(t *testing.T, s *Store) {
 	if err := s.InsertRows(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
-	var b enrich.Builder
-	if _, err := enrich.ReadLocationDump(strings.NewReader(cookbookASN), "asn.txt", &b); err != nil {
-		t.Fatal(err)
-	}
-	tab, err := b.Table()
+	// the lab's /17 in AS64500 (JP), 198.18.16.0/20 in AS64501 (US)
+	tab, _, err := enrich.LoadFile("../enrich/testdata/lab-asn.txt", enrich.FormatLocation)
 	if err != nil {
 		t.Fatal(err)
 	}
