@@ -47,7 +47,7 @@ var layers = []struct {
 	{"internal/testenv/testpki", 1},
 	{"internal/testenv/lab", 3},
 	{"internal/testenv/labproc", 4}, {"internal/testenv/labtest", 4}, {"internal/testenv/storetest", 4},
-	{"internal/testenv/bench", 5}, {"internal/testenv/chaos", 5}, {"internal/testenv/e2e", 5},
+	{"internal/testenv/bench", 5}, {"internal/testenv/chaos", 5}, {"internal/testenv/e2e", 5}, {"internal/testenv/scale", 5},
 	{"internal/testenv", 1}, // the root: shared helpers, standard library only
 	{"cmd/", 6},
 }
@@ -59,7 +59,7 @@ const harness = "internal/testenv"
 // import it: the harness's own command-line tools. Product packages
 // (everything else under internal/, cmd/coordinator, cmd/worker) never do;
 // their tests may.
-var harnessUsers = []string{"cmd/ptrlab", "cmd/ptrbench", "cmd/ptrchaos"}
+var harnessUsers = []string{"cmd/ptrlab", "cmd/ptrbench", "cmd/ptrchaos", "cmd/ptrscale"}
 
 // tree returns the package tree pkg belongs to, inside which imports are not
 // ordered by layer: "internal/store" for internal/store/..., and each harness
