@@ -23,12 +23,18 @@ const labASN = "../../internal/enrich/testdata/lab-asn.txt"
 // with a name under security.fleet.example.
 func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 	t.Helper()
-	code, out, stderr := runCmd("asn", "load", labASN, "--format", "location", "--clickhouse", dsn)
+	// a slice of Debian's real location database (2022-10-29), then the
+	// lab's table, newer, which the commands use
+	code, out, stderr := runCmd("asn", "load", "../../internal/enrich/testdata/location-slice.txt", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "IP-to-ASN table 2022-10-29") {
+		t.Fatalf("asn load of the Debian slice: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runCmd("asn", "load", labASN, "--format", "location", "--clickhouse", dsn)
 	if code != 0 || !strings.Contains(out, "IP-to-ASN table 2026-11-01") || !strings.Contains(out, "2 networks") {
 		t.Fatalf("asn load: exit %d\n%s%s", code, out, stderr)
 	}
 	code, out, _ = runCmd("asn", "list", "--clickhouse", dsn)
-	if code != 0 || !strings.Contains(out, "2026-11-01") || !strings.Contains(out, "lab-asn.txt") {
+	if code != 0 || !strings.Contains(out, "2026-11-01") || !strings.Contains(out, "lab-asn.txt") || !strings.Contains(out, "2022-10-29") {
 		t.Errorf("asn list: exit %d\n%s", code, out)
 	}
 
