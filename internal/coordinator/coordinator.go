@@ -1,6 +1,8 @@
 // Package coordinator holds the coordinator's commands, one file each:
 // sweep (plan, publish, run workers in-process and wait), publish, status,
-// retry, search and export. The command-line layer in cmd/coordinator turns
+// retry, search and export, and the analytics commands asn, lookup,
+// fleets, diff and import (their logic lives in internal/analytics and
+// internal/ingest, shared with the API). The command-line layer in cmd/coordinator turns
 // flags into these configs.
 //
 // Each command opens its clients from a Conn and hands them, as the small
