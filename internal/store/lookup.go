@@ -107,35 +107,66 @@ func (s *Store) LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enr
 	}
 	v := vs[0]
 	day := v.Version.Format(time.DateOnly)
-	rows, err := s.conn.Query(ctx, "SELECT ip_start, ip_end, net, asn, as_name, country FROM asn_ranges"+
-		" WHERE version = toDate(?) AND ip_start <= ? AND ip_end >= ? ORDER BY ip_start",
-		day, cidr.AddrToUint32(last.Unmap()), cidr.AddrToUint32(first.Unmap()))
-	if err != nil {
-		return nil, v, fmt.Errorf("read IP-to-ASN table %s for %v-%v: %w", day, first, last, err)
+	lo, hi := cidr.AddrToUint32(first.Unmap()), cidr.AddrToUint32(last.Unmap())
+	// Ranges do not overlap, so the one holding first starts at or before
+	// it. Most start less than a /8 before: read that window of the
+	// primary key first, and everything before it only when the window
+	// holds no range covering first (an unrouted address, or a range
+	// longer than a /8).
+	window := uint32(0)
+	if lo > asnWindow {
+		window = lo - asnWindow
 	}
-	defer rows.Close()
-	a := enrich.NewRangeAppender(0)
-	var (
-		start, end            uint32
-		netStr, name, country string
-		asn                   uint32
-	)
-	for rows.Next() {
-		if err := rows.Scan(&start, &end, &netStr, &asn, &name, &country); err != nil {
-			return nil, v, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+	ranges, err := s.asnRanges(ctx, day, window, lo, hi)
+	if err != nil {
+		return nil, v, err
+	}
+	if window > 0 && (len(ranges) == 0 || cidr.AddrToUint32(ranges[0].First) > lo) {
+		if ranges, err = s.asnRanges(ctx, day, 0, lo, hi); err != nil {
+			return nil, v, err
 		}
-		p, err := netip.ParsePrefix(netStr)
-		if err != nil {
-			return nil, v, fmt.Errorf("read IP-to-ASN table %s: network %q: %w", day, netStr, err)
-		}
-		r := enrich.Range{First: cidr.Uint32ToAddr(start), Last: cidr.Uint32ToAddr(end),
-			Info: enrich.Info{Net: p, ASN: asn, ASName: name, Country: country}}
+	}
+	a := enrich.NewRangeAppender(len(ranges))
+	for _, r := range ranges {
 		if err := a.Append(r); err != nil {
 			return nil, v, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, v, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
-	}
 	return a.Table(), v, nil
+}
+
+// asnWindow is how far before an address LoadASNRanges first looks for
+// the range holding it: a /8.
+const asnWindow = 1 << 24
+
+// asnRanges reads the ranges of a version that start at from or later and
+// overlap lo to hi, in address order.
+func (s *Store) asnRanges(ctx context.Context, day string, from, lo, hi uint32) ([]enrich.Range, error) {
+	rows, err := s.conn.Query(ctx, "SELECT ip_start, ip_end, net, asn, as_name, country FROM asn_ranges"+
+		" WHERE version = toDate(?) AND ip_start >= ? AND ip_start <= ? AND ip_end >= ? ORDER BY ip_start",
+		day, from, hi, lo)
+	if err != nil {
+		return nil, fmt.Errorf("read IP-to-ASN table %s for %v-%v: %w", day, cidr.Uint32ToAddr(lo), cidr.Uint32ToAddr(hi), err)
+	}
+	defer rows.Close()
+	var (
+		out                   []enrich.Range
+		start, end, asn       uint32
+		netStr, name, country string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&start, &end, &netStr, &asn, &name, &country); err != nil {
+			return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+		}
+		p, err := netip.ParsePrefix(netStr)
+		if err != nil {
+			return nil, fmt.Errorf("read IP-to-ASN table %s: network %q: %w", day, netStr, err)
+		}
+		out = append(out, enrich.Range{First: cidr.Uint32ToAddr(start), Last: cidr.Uint32ToAddr(end),
+			Info: enrich.Info{Net: p, ASN: asn, ASName: name, Country: country}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+	}
+	return out, nil
 }

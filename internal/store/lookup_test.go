@@ -109,7 +109,7 @@ func TestLoadASNRanges(t *testing.T) {
 		t.Fatal("LoadASNRanges without a table: no error")
 	}
 	var b enrich.Builder
-	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "192.0.2.0/24"} {
+	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "20.0.0.0/6", "192.0.2.0/24"} {
 		if err := b.Add(netip.MustParsePrefix(p), 64500, "NL", 0); err != nil {
 			t.Fatal(err)
 		}
@@ -132,5 +132,19 @@ func TestLoadASNRanges(t *testing.T) {
 	info, ok := part.Lookup(netip.MustParseAddr("10.1.2.3"))
 	if want := (enrich.Info{Net: netip.MustParsePrefix("10.1.0.0/16"), ASN: 64500, ASName: "Example", Country: "NL"}); !ok || info != want {
 		t.Errorf("Lookup = %+v, %v, want %+v", info, ok, want)
+	}
+	// a range that starts more than a /8 before the address
+	far := netip.MustParseAddr("23.255.0.1")
+	part, _, err = s.LoadASNRanges(ctx, far, far)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, ok := part.Lookup(far); !ok || info.Net != netip.MustParsePrefix("20.0.0.0/6") {
+		t.Errorf("Lookup(%v) = %+v, %v, want 20.0.0.0/6", far, info, ok)
+	}
+	// an address no range holds
+	none := netip.MustParseAddr("198.51.100.1")
+	if part, _, err = s.LoadASNRanges(ctx, none, none); err != nil || part.Len() != 0 {
+		t.Errorf("LoadASNRanges(%v) = %d ranges, %v, want none", none, part.Len(), err)
 	}
 }
