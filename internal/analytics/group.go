@@ -85,6 +85,14 @@ func (g *Grouper) Add(r sweep.Row) error {
 	return nil
 }
 
+// Addrs returns the distinct addresses added so far, sorted. The slice
+// belongs to the Grouper.
+func (g *Grouper) Addrs() []netip.Addr {
+	slices.SortFunc(g.addrs, netip.Addr.Compare)
+	g.addrs = slices.Compact(g.addrs)
+	return g.addrs
+}
+
 // addrInfo is an address with what is known about it.
 type addrInfo struct {
 	addr netip.Addr
@@ -99,10 +107,9 @@ type addrInfo struct {
 // Netblocks are sorted by address; providers and countries by address
 // count, largest first.
 func (g *Grouper) Groups(group string, e Enricher) Groups {
-	slices.SortFunc(g.addrs, netip.Addr.Compare)
-	g.addrs = slices.Compact(g.addrs)
-	infos := make([]addrInfo, len(g.addrs))
-	for i, a := range g.addrs {
+	addrs := g.Addrs()
+	infos := make([]addrInfo, len(addrs))
+	for i, a := range addrs {
 		in := Describe(e, a)
 		infos[i] = addrInfo{addr: a, net: in.Net, asn: in.ASN, name: in.ASName, cc: in.Country}
 	}

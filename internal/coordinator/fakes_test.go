@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"iter"
+	"net/netip"
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/enrich"
@@ -25,6 +26,10 @@ type fakeStore struct {
 }
 
 func (f *fakeStore) LoadASNTable(context.Context, time.Time) (*enrich.Table, store.ASNVersion, error) {
+	t, err := f.loadASN()
+	return t, store.ASNVersion{}, err
+}
+func (f *fakeStore) LoadASNRangesFor(context.Context, []netip.Addr) (*enrich.Table, store.ASNVersion, error) {
 	t, err := f.loadASN()
 	return t, store.ASNVersion{}, err
 }

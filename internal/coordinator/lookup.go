@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -54,15 +53,9 @@ func lookup(ctx context.Context, st addressStore, cfg LookupConfig, out io.Write
 		return err
 	}
 	first, last := cidr.Bounds(cfg.Target)
-	var e analytics.Enricher
-	t, _, err := st.LoadASNRanges(ctx, first, last)
-	switch {
-	case errors.Is(err, store.ErrNoASNTable):
-		note(cfg.Notes, "note: no IP-to-ASN table loaded (coordinator asn load FILE): no ASNs or countries, netblocks are /24s")
-	case err != nil:
+	e, err := enricher(func() (*enrich.Table, store.ASNVersion, error) { return st.LoadASNRanges(ctx, first, last) }, cfg.Notes)
+	if err != nil {
 		return err
-	default:
-		e = t
 	}
 	q := store.AddressQuery{First: first, Last: last, Scan: cfg.Scan, Statuses: cfg.Filter.Statuses, FCrDNS: cfg.Filter.FCrDNS}
 	err = analytics.Histories(func(emit func(sweep.Row) error) error { return st.LookupRows(ctx, q, emit) }, e, hw.Write)

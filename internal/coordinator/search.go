@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/analytics"
@@ -58,9 +59,11 @@ type rowSearcher interface {
 	Search(ctx context.Context, q store.Query, emit func(sweep.Row) error) error
 }
 
-// asnLoader reads the stored IP-to-ASN table.
+// asnLoader reads the stored IP-to-ASN table: all of it, or the ranges
+// that hold some addresses.
 type asnLoader interface {
 	LoadASNTable(ctx context.Context, version time.Time) (*enrich.Table, store.ASNVersion, error)
+	LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, store.ASNVersion, error)
 }
 
 // groupSearcher is what a grouped search needs.
@@ -89,7 +92,9 @@ func search(ctx context.Context, st groupSearcher, cfg SearchConfig, out io.Writ
 		if err := st.Search(ctx, q, cfg.Filter.Wrap(g.Add)); err != nil {
 			return err
 		}
-		e, err := loadEnricher(ctx, st, cfg.Notes)
+		e, err := enricher(func() (*enrich.Table, store.ASNVersion, error) {
+			return st.LoadASNRangesFor(ctx, g.Addrs())
+		}, cfg.Notes)
 		if err != nil {
 			return err
 		}
@@ -103,7 +108,13 @@ func search(ctx context.Context, st groupSearcher, cfg SearchConfig, out io.Writ
 // loadEnricher loads the newest stored IP-to-ASN table. Without one it
 // says so on notes and returns a nil Enricher (netblocks are /24s).
 func loadEnricher(ctx context.Context, st asnLoader, notes io.Writer) (analytics.Enricher, error) {
-	t, _, err := st.LoadASNTable(ctx, time.Time{})
+	return enricher(func() (*enrich.Table, store.ASNVersion, error) { return st.LoadASNTable(ctx, time.Time{}) }, notes)
+}
+
+// enricher runs load; without a stored table it says so on notes and
+// returns a nil Enricher.
+func enricher(load func() (*enrich.Table, store.ASNVersion, error), notes io.Writer) (analytics.Enricher, error) {
+	t, _, err := load()
 	if errors.Is(err, store.ErrNoASNTable) {
 		if notes != nil {
 			fmt.Fprintln(notes, "note: no IP-to-ASN table loaded (coordinator asn load FILE): netblocks are /24s, no ASNs or countries")

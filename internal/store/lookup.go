@@ -98,6 +98,69 @@ func placeholders(n int) string {
 // (a few rows instead of the whole table: what a lookup needs). It returns
 // an error wrapping ErrNoASNTable when no table is stored.
 func (s *Store) LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enrich.Table, ASNVersion, error) {
+	lo, hi := cidr.AddrToUint32(first.Unmap()), cidr.AddrToUint32(last.Unmap())
+	// Every address of the block is in a range that starts inside the
+	// block or in the one holding first.
+	return s.loadRanges(ctx, []span{{windowStart(lo), hi}}, []uint32{lo})
+}
+
+// LoadASNRangesFor reads the ranges of the newest complete IP-to-ASN
+// table that hold the addresses, as a Table that answers for them: for a
+// fleet in a few networks a few thousand rows, not the 1.3 million of a
+// whole table. It returns an error wrapping ErrNoASNTable when no table is
+// stored.
+func (s *Store) LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, ASNVersion, error) {
+	us := make([]uint32, 0, len(addrs))
+	for _, a := range addrs {
+		if a = a.Unmap(); a.Is4() {
+			us = append(us, cidr.AddrToUint32(a))
+		}
+	}
+	slices.Sort(us)
+	us = slices.Compact(us)
+	var spans []span
+	for _, u := range us {
+		sp := span{windowStart(u), u}
+		if n := len(spans); n > 0 && uint64(sp.from) <= uint64(spans[n-1].to)+1 {
+			spans[n-1].to = u
+			continue
+		}
+		spans = append(spans, sp)
+	}
+	if len(us) == 0 {
+		return enrich.NewRangeAppender(0).Table(), ASNVersion{}, nil
+	}
+	if len(spans) > maxSpans {
+		spans = []span{{0, us[len(us)-1]}}
+	}
+	return s.loadRanges(ctx, spans, us)
+}
+
+// span is an interval of range starts to read, inclusive.
+type span struct{ from, to uint32 }
+
+// asnWindow is how far before an address the range holding it is first
+// looked for: a /8. maxSpans bounds the windows of one query.
+const (
+	asnWindow = 1 << 24
+	maxSpans  = 256
+)
+
+func windowStart(u uint32) uint32 {
+	if u < asnWindow {
+		return 0
+	}
+	return u - asnWindow
+}
+
+// loadRanges reads the ranges of the newest version that start inside one
+// of spans and end at or after the first address of check (sorted, not
+// empty). Ranges do not
+// overlap, so the one holding an address starts at or before it, and
+// nearly always less than a /8 before; when a range of the result holds
+// none of an address of check (an unrouted address, or a range longer
+// than a /8), it reads every range below the last span instead.
+func (s *Store) loadRanges(ctx context.Context, spans []span, check []uint32) (*enrich.Table, ASNVersion, error) {
 	vs, err := s.ASNVersions(ctx)
 	if err != nil {
 		return nil, ASNVersion{}, err
@@ -107,50 +170,44 @@ func (s *Store) LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enr
 	}
 	v := vs[0]
 	day := v.Version.Format(time.DateOnly)
-	lo, hi := cidr.AddrToUint32(first.Unmap()), cidr.AddrToUint32(last.Unmap())
-	// Ranges do not overlap, so the one holding first starts at or before
-	// it. Most start less than a /8 before: read that window of the
-	// primary key first, and everything before it only when the window
-	// holds no range covering first (an unrouted address, or a range
-	// longer than a /8).
-	window := uint32(0)
-	if lo > asnWindow {
-		window = lo - asnWindow
-	}
-	ranges, err := s.asnRanges(ctx, day, window, lo, hi)
+	t, err := s.asnRanges(ctx, day, spans, check[0])
 	if err != nil {
 		return nil, v, err
 	}
-	if window > 0 && (len(ranges) == 0 || cidr.AddrToUint32(ranges[0].First) > lo) {
-		if ranges, err = s.asnRanges(ctx, day, 0, lo, hi); err != nil {
-			return nil, v, err
+	for _, u := range check {
+		if _, ok := t.Lookup(cidr.Uint32ToAddr(u)); !ok && spans[0].from > 0 {
+			t, err = s.asnRanges(ctx, day, []span{{0, spans[len(spans)-1].to}}, check[0])
+			if err != nil {
+				return nil, v, err
+			}
+			break
 		}
 	}
-	a := enrich.NewRangeAppender(len(ranges))
-	for _, r := range ranges {
-		if err := a.Append(r); err != nil {
-			return nil, v, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
-		}
-	}
-	return a.Table(), v, nil
+	return t, v, nil
 }
 
-// asnWindow is how far before an address LoadASNRanges first looks for
-// the range holding it: a /8.
-const asnWindow = 1 << 24
-
-// asnRanges reads the ranges of a version that start at from or later and
-// overlap lo to hi, in address order.
-func (s *Store) asnRanges(ctx context.Context, day string, from, lo, hi uint32) ([]enrich.Range, error) {
+// asnRanges reads the ranges of a version that start inside one of spans
+// and end at or after minEnd, in address order, as a Table.
+func (s *Store) asnRanges(ctx context.Context, day string, spans []span, minEnd uint32) (*enrich.Table, error) {
+	var (
+		where strings.Builder
+		args  = []any{day, minEnd}
+	)
+	for i, sp := range spans {
+		if i > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(ip_start >= ? AND ip_start <= ?)")
+		args = append(args, sp.from, sp.to)
+	}
 	rows, err := s.conn.Query(ctx, "SELECT ip_start, ip_end, net, asn, as_name, country FROM asn_ranges"+
-		" WHERE version = toDate(?) AND ip_start >= ? AND ip_start <= ? AND ip_end >= ? ORDER BY ip_start",
-		day, from, hi, lo)
+		" WHERE version = toDate(?) AND ip_end >= ? AND ("+where.String()+") ORDER BY ip_start", args...)
 	if err != nil {
-		return nil, fmt.Errorf("read IP-to-ASN table %s for %v-%v: %w", day, cidr.Uint32ToAddr(lo), cidr.Uint32ToAddr(hi), err)
+		return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
 	}
 	defer rows.Close()
+	a := enrich.NewRangeAppender(0)
 	var (
-		out                   []enrich.Range
 		start, end, asn       uint32
 		netStr, name, country string
 	)
@@ -162,11 +219,14 @@ func (s *Store) asnRanges(ctx context.Context, day string, from, lo, hi uint32) 
 		if err != nil {
 			return nil, fmt.Errorf("read IP-to-ASN table %s: network %q: %w", day, netStr, err)
 		}
-		out = append(out, enrich.Range{First: cidr.Uint32ToAddr(start), Last: cidr.Uint32ToAddr(end),
-			Info: enrich.Info{Net: p, ASN: asn, ASName: name, Country: country}})
+		r := enrich.Range{First: cidr.Uint32ToAddr(start), Last: cidr.Uint32ToAddr(end),
+			Info: enrich.Info{Net: p, ASN: asn, ASName: name, Country: country}}
+		if err := a.Append(r); err != nil {
+			return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
 	}
-	return out, nil
+	return a.Table(), nil
 }

@@ -148,3 +148,51 @@ func TestLoadASNRanges(t *testing.T) {
 		t.Errorf("LoadASNRanges(%v) = %d ranges, %v, want none", none, part.Len(), err)
 	}
 }
+
+func TestLoadASNRangesFor(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	var b enrich.Builder
+	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "20.0.0.0/6", "192.0.2.0/24", "203.0.113.0/24"} {
+		if err := b.Add(netip.MustParsePrefix(p), 64500, "NL", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab, err := b.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveASNTable(ctx, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), "t", "location", tab); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		addrs []string
+		want  []string // the network of each address, "" for none
+	}{
+		{[]string{"10.1.2.3", "192.0.2.5"}, []string{"10.1.0.0/16", "192.0.2.0/24"}},
+		{[]string{"192.0.2.5", "10.200.0.1", "23.255.0.1"}, []string{"192.0.2.0/24", "10.0.0.0/8", "20.0.0.0/6"}},
+		{[]string{"198.51.100.1", "203.0.113.9"}, []string{"", "203.0.113.0/24"}},
+	} {
+		var addrs []netip.Addr
+		for _, a := range tt.addrs {
+			addrs = append(addrs, netip.MustParseAddr(a))
+		}
+		part, _, err := s.LoadASNRangesFor(ctx, addrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range addrs {
+			info, ok := part.Lookup(a)
+			got := ""
+			if ok {
+				got = info.Net.String()
+			}
+			if got != tt.want[i] {
+				t.Errorf("LoadASNRangesFor(%v): %v in %q, want %q", tt.addrs, a, got, tt.want[i])
+			}
+		}
+		if part.Len() > tab.Len() {
+			t.Errorf("LoadASNRangesFor(%v) read %d ranges of %d", tt.addrs, part.Len(), tab.Len())
+		}
+	}
+}
