@@ -157,9 +157,10 @@ func windowStart(u uint32) uint32 {
 // of spans and end at or after the first address of check (sorted, not
 // empty). Ranges do not
 // overlap, so the one holding an address starts at or before it, and
-// nearly always less than a /8 before; when a range of the result holds
-// none of an address of check (an unrouted address, or a range longer
-// than a /8), it reads every range below the last span instead.
+// nearly always less than a /8 before; when no range of the result holds
+// an address of check and the table has a range longer than a /8, it
+// reads every range below the last span instead (otherwise the address
+// is not routed).
 func (s *Store) loadRanges(ctx context.Context, spans []span, check []uint32) (*enrich.Table, ASNVersion, error) {
 	vs, err := s.ASNVersions(ctx)
 	if err != nil {
@@ -175,13 +176,20 @@ func (s *Store) loadRanges(ctx context.Context, spans []span, check []uint32) (*
 		return nil, v, err
 	}
 	for _, u := range check {
-		if _, ok := t.Lookup(cidr.Uint32ToAddr(u)); !ok && spans[0].from > 0 {
-			t, err = s.asnRanges(ctx, day, []span{{0, spans[len(spans)-1].to}}, check[0])
-			if err != nil {
+		if _, ok := t.Lookup(cidr.Uint32ToAddr(u)); ok || spans[0].from == 0 {
+			continue
+		}
+		// Not covered: unrouted, unless a range is longer than the window.
+		var longest uint32
+		if err := s.conn.QueryRow(ctx, "SELECT toUInt32(max(ip_end - ip_start)) FROM asn_ranges WHERE version = toDate(?)", day).Scan(&longest); err != nil {
+			return nil, v, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+		}
+		if longest >= asnWindow {
+			if t, err = s.asnRanges(ctx, day, []span{{0, spans[len(spans)-1].to}}, check[0]); err != nil {
 				return nil, v, err
 			}
-			break
 		}
+		break
 	}
 	return t, v, nil
 }
