@@ -248,16 +248,27 @@ func (h harness) scalar(ctx context.Context, q string) (string, error) {
 	return strings.TrimSpace(out), err
 }
 
+// client runs one query through clickhouse-client. When ctx ends first,
+// the client is killed and the query is killed on the server too (a
+// server goes on with an INSERT … SELECT whose client is gone).
 func (h harness) client(ctx context.Context, q string) (string, error) {
 	host, port, _ := strings.Cut(h.cfg.Addr, ":")
-	args := []string{"--host", host, "--port", port, "--query", q}
-	if !strings.HasPrefix(q, "DROP DATABASE") {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	queryID := "ptrscale-" + hex.EncodeToString(id[:])
+	args := []string{"--host", host, "--port", port, "--query_id", queryID, "--query", q}
+	if !strings.HasPrefix(q, "DROP DATABASE") && !strings.HasPrefix(q, "KILL QUERY") {
 		args = append(args, "--database", h.db)
 	}
 	cmd := exec.CommandContext(ctx, "clickhouse-client", args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			kctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = h.sql(kctx, "KILL QUERY WHERE query_id = '"+queryID+"' SYNC")
+		}
 		return "", fmt.Errorf("clickhouse-client %.60q…: %w: %s", q, err, strings.TrimSpace(errb.String()))
 	}
 	return out.String(), nil
