@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench bench-go chaos rehearsal demo deps clickhouse clean images k8s-check k8s-verify
+.PHONY: all build test test-short lint bench bench-go chaos rehearsal demo deps clickhouse clean images k8s-check k8s-verify scale
 
 all: build
 
@@ -40,6 +40,15 @@ lint:
 # every answer checked. Writes the table to bench.md; see BENCHMARKS.md.
 bench: deps build
 	$(BIN)/ptrbench --bin $(BIN) --unbound --out bench.md
+
+# ClickHouse at scale: ROWS synthetic rows (INSERT … SELECT from numbers(),
+# two scans, a scanner fleet) in a fresh database, then the commands users
+# run, timed; with the IP-to-ASN data of Debian's libloc-database when the
+# location tool is there. Writes the table to scale.md; see BENCHMARKS.md.
+ROWS ?= 100000000
+scale: build
+	@asn=""; if command -v location >/dev/null; then location dump $(BIN)/location.txt && asn="--asn $(BIN)/location.txt"; fi; \
+	$(BIN)/ptrscale --bin $(BIN) --rows $(ROWS) $$asn --out scale.md
 
 # Go micro-benchmarks (packer, parser, matcher, batcher, output), with allocations.
 bench-go:

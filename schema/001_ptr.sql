@@ -7,9 +7,9 @@
 -- the row of the highest attempt wins.
 --
 -- attempt identifies the delivery that stored the row and grows with every
--- attempt of a unit, also across `coordinator retry`: work-stream sequence
--- << 16 | delivery count. Rows of a unit with an attempt below the unit's
--- entry in superseded are stale (see 006_superseded.sql and ptr_current).
+-- attempt of a unit, also across `coordinator retry`: the message's publish
+-- time in milliseconds << 16 | delivery count. Rows of a unit with an attempt below the unit's
+-- entry in superseded are stale (see 007_superseded.sql and ptr_current).
 -- ClickHouse cannot change an engine's version column: a database created
 -- before attempt existed must be replaced (see README.md).
 --

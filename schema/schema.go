@@ -1,7 +1,7 @@
 // Package schema holds ptrsweep's ClickHouse schema: numbered SQL files, each
-// one idempotent statement (a CREATE TABLE or VIEW IF NOT EXISTS, or an ALTER TABLE …
-// MODIFY COLUMN that migrates a table an older release created), embedded in
-// the binary. At every start-up internal/store applies them in file-name
+// one idempotent statement (a CREATE TABLE, VIEW or MATERIALIZED VIEW IF NOT
+// EXISTS, or an ALTER TABLE … MODIFY COLUMN that migrates a table an older
+// release created), embedded in the binary. At every start-up internal/store applies them in file-name
 // order: the CREATE of a table that does not exist yet, the ALTERs of one
 // that existed before (every statement when it cannot list the tables).
 //
@@ -40,12 +40,12 @@ type Statement struct {
 }
 
 var (
-	createTable = regexp.MustCompile(`(?i)^CREATE\s+(?:TABLE|VIEW)\s+IF\s+NOT\s+EXISTS\s+([A-Za-z0-9_]+)\b`)
+	createTable = regexp.MustCompile(`(?i)^CREATE\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+IF\s+NOT\s+EXISTS\s+([A-Za-z0-9_]+)\b`)
 	alterTable  = regexp.MustCompile(`(?i)^ALTER\s+TABLE\s+([A-Za-z0-9_]+)\s+MODIFY\s+COLUMN\b`)
 )
 
 // Statements returns the schema's statements in the order they must be
-// applied. Every statement is a CREATE TABLE IF NOT EXISTS, a CREATE VIEW IF
+// applied. Every statement is a CREATE TABLE (VIEW, MATERIALIZED VIEW) IF
 // NOT EXISTS or an idempotent ALTER TABLE … MODIFY COLUMN, so applying them
 // again is harmless.
 func Statements() ([]Statement, error) {
@@ -71,7 +71,7 @@ func Statements() ([]Statement, error) {
 		}
 		m := createTable.FindStringSubmatch(sql)
 		if m == nil {
-			return nil, fmt.Errorf("schema file %s: want CREATE TABLE|VIEW IF NOT EXISTS <name> or ALTER TABLE <name> MODIFY COLUMN", name)
+			return nil, fmt.Errorf("schema file %s: want CREATE TABLE|VIEW|MATERIALIZED VIEW IF NOT EXISTS <name> or ALTER TABLE <name> MODIFY COLUMN", name)
 		}
 		out = append(out, Statement{File: name, Table: m[1], SQL: sql})
 	}

@@ -21,7 +21,7 @@ func TestStatements(t *testing.T) {
 			t.Errorf("%s: SQL keeps a comment or semicolon: %q", s.File, s.SQL)
 		}
 	}
-	if got, want := strings.Join(tables, ","), "ptr,units,scans,alter units,asn_ranges,asn_versions,superseded,ptr_current,feed"; got != want {
+	if got, want := strings.Join(tables, ","), "ptr,units,scans,alter units,asn_ranges,asn_versions,superseded,ptr_current,feed,ptr_by_ip,ptr_by_ip_mv"; got != want {
 		t.Errorf("Statements() tables = %s, want %s", got, want)
 	}
 }

@@ -15,9 +15,15 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ch.Register(fs)
 	scan := fs.String("scan", "", "scan name (required)")
 	format := fs.String("format", coordinator.DefaultExportFormat, "output: jsonl or sonar")
+	var ff filterFlags
+	ff.register(fs)
 	var check cli.CheckConfig
 	check.Register(fs)
-	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar]"); err != nil {
+	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator export --scan NAME [--format jsonl|sonar] [--status S] [--fcrdns F]"); err != nil {
+		return err
+	}
+	filter, err := ff.filter()
+	if err != nil {
 		return err
 	}
 	if *scan == "" {
@@ -36,5 +42,5 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if check.Done(stdout, "coordinator export", "scan="+*scan, cli.DescribeClickHouse(dsn)) {
 		return nil
 	}
-	return coordinator.Export(ctx, dsn, *scan, *format, stdout)
+	return coordinator.ExportFiltered(ctx, dsn, *scan, *format, filter, stdout)
 }

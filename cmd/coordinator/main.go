@@ -6,7 +6,12 @@
 //	coordinator status  --scan NAME [--watch | --wait]   units done/pending/failed, rows, rate, ETA
 //	coordinator retry   --scan NAME --nats URL           queue a scan's failed units again
 //	coordinator search  --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]
-//	coordinator export  --scan NAME [--format jsonl|sonar]
+//	coordinator export  --scan NAME [--format jsonl|sonar] [--status S] [--fcrdns F]
+//	coordinator asn     load FILE [--format …] [--version YYYY-MM-DD] | list
+//	coordinator lookup  ADDRESS|CIDR [--scan NAME] [--format table|json|csv]
+//	coordinator import  --scan NAME --format sonar|jsonl|massdns|zdns FILE[.gz]
+//	coordinator fleets  [--scan NAME] [--suffix DOMAIN] [--min-addresses N] [--format table|json]
+//	coordinator diff    --from SCAN --to SCAN [--suffix DOMAIN] [--format table|json|csv]
 package main
 
 import (
@@ -33,6 +38,11 @@ commands:
   retry    queue a scan's failed (dead-lettered) units again
   search   find stored PTRs by domain suffix
   export   write every stored row of a scan (jsonl or sonar)
+  asn      load an IP-to-ASN/country table (asn load FILE), list the stored versions (asn list)
+  lookup   show an address's or a block's PTRs, outcomes, FCrDNS, ASN, country and history
+  import   load another tool's rDNS file (Sonar, jsonl, massdns, zdns) into a new scan
+  fleets   cluster a scan's or a suffix's names by template, with netblocks, ASNs, countries
+  diff     addresses whose PTRs appeared, disappeared or changed between two scans
 
 Run 'coordinator COMMAND -h' for the flags of a command.
 Environment: PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE, PTRSWEEP_RESOLVERS stand in for
@@ -49,11 +59,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"sweep": cmdSweep, "publish": cmdPublish, "status": cmdStatus, "retry": cmdRetry,
-		"search": cmdSearch, "export": cmdExport,
+		"search": cmdSearch, "export": cmdExport, "asn": cmdASN, "lookup": cmdLookup, "import": cmdImport, "fleets": cmdFleets, "diff": cmdDiff,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search or export)", args[0]))
+		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export, asn, lookup, import, fleets or diff)", args[0]))
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)

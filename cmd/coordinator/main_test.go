@@ -61,10 +61,39 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"status", "--scan", "x", "--watch", "--wait"}, "exclude each other"},
 		{[]string{"search"}, "--suffix is required"},
 		{[]string{"search", "--suffix", "a.example", "--format", "xml"}, "--format"},
-		{[]string{"search", "--suffix", "a.example", "--group", "asn"}, "--group"},
+		{[]string{"search", "--suffix", "a.example", "--group", "city"}, "--group"},
 		{[]string{"export"}, "--scan is required"},
 		{[]string{"export", "--scan", "x", "--format", "csv"}, "--format"},
 		{[]string{"retry", "--scan", "x"}, "--nats"},
+		{[]string{"asn"}, "load FILE or list"},
+		{[]string{"asn", "frob"}, `unknown subcommand "frob"`},
+		{[]string{"asn", "load"}, "give the IP-to-ASN file"},
+		{[]string{"asn", "load", "/nonexistent/asn.txt"}, "/nonexistent/asn.txt"},
+		{[]string{"asn", "load", "x.txt", "--format", "csv"}, "--format"},
+		{[]string{"asn", "load", "x.txt", "--version", "2026-13-01"}, "--version"},
+		{[]string{"asn", "load", "a.txt", "b.txt"}, `unexpected argument "b.txt"`},
+		{[]string{"search", "--suffix", "a.example", "--status", "fine"}, "--status"},
+		{[]string{"search", "--suffix", "a.example", "--fcrdns", "maybe"}, "--fcrdns"},
+		{[]string{"export", "--scan", "x", "--fcrdns", "maybe"}, "--fcrdns"},
+		{[]string{"lookup"}, "give an IPv4 address or CIDR"},
+		{[]string{"lookup", "host.example"}, `"host.example" is not an IPv4 address`},
+		{[]string{"lookup", "139.162.1.0/16"}, "did you mean 139.162.0.0/16"},
+		{[]string{"lookup", "139.162.77.6", "--format", "xml"}, "--format"},
+		{[]string{"lookup", "--status", "bad", "139.162.77.6"}, "--status"},
+		{[]string{"lookup", "1.2.3.4", "5.6.7.8"}, `unexpected argument "5.6.7.8"`},
+		{[]string{"import", "--format", "sonar", "f.json"}, "--scan is required"},
+		{[]string{"import", "--scan", "Bad Name", "--format", "sonar", "f.json"}, "--scan"},
+		{[]string{"import", "--scan", "x", "f.json"}, "--format is required"},
+		{[]string{"import", "--scan", "x", "--format", "csv", "f.json"}, "--format"},
+		{[]string{"import", "--scan", "x", "--format", "sonar"}, "give the file to import"},
+		{[]string{"import", "--scan", "x", "--format", "sonar", "--batch", "0", "f.json"}, "--batch"},
+		{[]string{"fleets"}, "give --scan NAME or --suffix DOMAIN"},
+		{[]string{"fleets", "--scan", "x", "--min-addresses", "0"}, "--min-addresses"},
+		{[]string{"fleets", "--scan", "x", "--format", "csv"}, "--format"},
+		{[]string{"fleets", "--suffix", ".."}, "--suffix"},
+		{[]string{"diff", "--from", "a"}, "give both --from SCAN and --to SCAN"},
+		{[]string{"diff", "--from", "a", "--to", "a"}, "give two scans"},
+		{[]string{"diff", "--from", "a", "--to", "b", "--format", "xml"}, "--format"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runCmd(tt.args...)
@@ -158,9 +187,9 @@ func TestCommandLine(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "ip,ptr,status,ttl,fcrdns,scan,resolved_at\n") || strings.Count(out, "\n") != len(wantIPs)+1 {
 		t.Errorf("search --format csv: exit %d:\n%s", code, out)
 	}
-	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--group", "netblock", "--clickhouse", dsn)
-	if code != 0 || !strings.Contains(out, "198.18.11.0/24") || !strings.Contains(out, "198.18.27.0/24") || !strings.Contains(out, "merged CIDRs") {
-		t.Errorf("search --group netblock: exit %d:\n%s", code, out)
+	code, out, stderr = runCmd("search", "--suffix", "security.fleet.example", "--group", "netblock", "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "198.18.11.0/24") || !strings.Contains(out, "198.18.27.0/24") || !strings.Contains(stderr, "no IP-to-ASN table") {
+		t.Errorf("search --group netblock without a table: exit %d:\n%s\nstderr %s", code, out, stderr)
 	}
 
 	// Export: every row, with the contract's fields.
@@ -204,4 +233,5 @@ func TestCommandLine(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != wantOK || !strings.Contains(out, `"type":"ptr"`) {
 		t.Errorf("export --format sonar: exit %d, %d lines, want %d", code, strings.Count(out, "\n"), wantOK)
 	}
+	checkAnalytics(t, l, dsn, wantIPs)
 }

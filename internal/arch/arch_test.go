@@ -41,7 +41,8 @@ var layers = []struct {
 	{"internal/sweep", 0},
 	{"internal/cidr", 1},
 	{"internal/plan", 2}, {"internal/output", 2}, {"schema", 2},
-	{"internal/query", 2}, {"internal/hilbert", 2}, {"internal/enrich", 2}, {"internal/fleet", 2},
+	{"internal/query", 2}, {"internal/hilbert", 2}, {"internal/enrich", 2}, {"internal/fleet", 2}, {"internal/ingest", 2},
+	{"internal/analytics", 3},
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
 	{"internal/worker", 4}, {"internal/bulk", 4}, {"internal/cli", 4},
 	{"internal/coordinator", 5},
@@ -55,6 +56,7 @@ var layers = []struct {
 	{"internal/testenv/natsproc", 4},
 	{"internal/testenv/bench", 5}, {"internal/testenv/chaos", 5}, {"internal/testenv/e2e", 5},
 	{"internal/testenv/rehearsal", 5},
+	{"internal/testenv/scale", 5},
 	{"internal/testenv", 1}, // the root: shared helpers, standard library only
 	// The mains' shared plumbing that needs telemetry (the --metrics-listen
 	// helper), below the mains.
@@ -69,7 +71,7 @@ const harness = "internal/testenv"
 // import it: the harness's own command-line tools. Product packages
 // (everything else under internal/, cmd/coordinator, cmd/worker) never do;
 // their tests may.
-var harnessUsers = []string{"cmd/ptrlab", "cmd/ptrbench", "cmd/ptrchaos", "cmd/ptrrehearse"}
+var harnessUsers = []string{"cmd/ptrlab", "cmd/ptrbench", "cmd/ptrchaos", "cmd/ptrrehearse", "cmd/ptrscale"}
 
 // tree returns the package tree pkg belongs to, inside which imports are not
 // ordered by layer: "internal/store" for internal/store/..., and each harness
@@ -92,10 +94,12 @@ func isHarness(pkg string) bool { return pkg == harness || strings.HasPrefix(pkg
 // A third-party module named there (enrich's MaxMind DB reader) is allowed
 // too.
 var pure = map[string][]string{
-	"internal/query":   {"internal/sweep", "internal/cidr"},
-	"internal/hilbert": {"internal/sweep", "internal/cidr"},
-	"internal/enrich":  {"internal/sweep", "internal/cidr", "github.com/oschwald/maxminddb-golang"},
-	"internal/fleet":   {"internal/sweep", "internal/cidr"},
+	"internal/query":     {"internal/sweep", "internal/cidr"},
+	"internal/hilbert":   {"internal/sweep", "internal/cidr"},
+	"internal/enrich":    {"internal/sweep", "internal/cidr", "github.com/oschwald/maxminddb-golang"},
+	"internal/fleet":     {"internal/sweep", "internal/cidr"},
+	"internal/ingest":    {"internal/sweep"},
+	"internal/analytics": {"internal/sweep", "internal/cidr", "internal/enrich", "internal/fleet"},
 }
 
 // allowedPure reports whether imp is the standard library or one of allowed

@@ -19,3 +19,11 @@ func Uint32ToAddr(u uint32) netip.Addr {
 	binary.BigEndian.PutUint32(b[:], u)
 	return netip.AddrFrom4(b)
 }
+
+// Bounds returns the first and the last address of an IPv4 prefix.
+func Bounds(p netip.Prefix) (first, last netip.Addr) {
+	p = p.Masked()
+	lo := AddrToUint32(p.Addr())
+	hi := lo | uint32(uint64(1)<<(32-p.Bits())-1)
+	return Uint32ToAddr(lo), Uint32ToAddr(hi)
+}

@@ -1,6 +1,8 @@
 // Package coordinator holds the coordinator's commands, one file each:
 // sweep (plan, publish, run workers in-process and wait), publish, status,
-// retry, search and export. The command-line layer in cmd/coordinator turns
+// retry, search and export, and the analytics commands asn, lookup,
+// fleets, diff and import (their logic lives in internal/analytics and
+// internal/ingest, shared with the API). The command-line layer in cmd/coordinator turns
 // flags into these configs.
 //
 // Each command opens its clients from a Conn and hands them, as the small
@@ -61,4 +63,14 @@ type scanReader interface {
 // unitPublisher publishes units idempotently.
 type unitPublisher interface {
 	PublishAll(ctx context.Context, units iter.Seq[sweep.Unit], progress func(published, duplicates int)) (published, duplicates int, err error)
+}
+
+// withStore opens the store of dsn, runs fn with it and closes it.
+func withStore(ctx context.Context, dsn string, fn func(*store.Store) error) error {
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/analytics"
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/plan"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -206,12 +208,14 @@ func TestSearch(t *testing.T) {
 	}{
 		{"ips", "", "198.18.0.1\n198.18.0.2\n198.18.1.9\n"},
 		{"json", "", `{"ip":"198.18.0.1","ptr":"a.x.example","status":"ok","ttl":60,"scan":"s","resolved_at":"2026-11-22T02:15:30Z"}`},
-		{"table", "netblock", "3 addresses\n\nper /24:\n  198.18.0.0/24      2\n  198.18.1.0/24      1\n\nmerged CIDRs:\n  198.18.0.1/32\n  198.18.0.2/32\n  198.18.1.9/32\n"},
+		{"table", "netblock", "NETBLOCK       ASN  AS NAME  COUNTRY  ADDRESSES\n198.18.0.0/24  -    -        -        2\n198.18.1.0/24  -    -        -        1\n\n3 addresses\n"},
+		{"json", "netblock", `{"netblock":"198.18.0.0/24","asn":0,"as_name":"","country":"","addresses":2}` + "\n" + `{"netblock":"198.18.1.0/24","asn":0,"as_name":"","country":"","addresses":1}` + "\n"},
+		{"json", "asn", `{"asn":0,"as_name":"","addresses":3,"netblocks":["198.18.0.0/24","198.18.1.0/24"],"countries":[]}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format+"/"+tt.group, func(t *testing.T) {
 			var gotQuery store.Query
-			st := &fakeStore{search: func(q store.Query, emit func(sweep.Row) error) error {
+			st := &fakeStore{loadASN: func() (*enrich.Table, error) { return nil, store.ErrNoASNTable }, search: func(q store.Query, emit func(sweep.Row) error) error {
 				gotQuery = q
 				for _, r := range rows {
 					if err := emit(r); err != nil {
@@ -252,7 +256,8 @@ func TestValidateFormats(t *testing.T) {
 		{"search json netblock", SearchConfig{Format: "json", Group: "netblock"}.Validate(), "<nil>"},
 		{"search xml", SearchConfig{Format: "xml"}.Validate(), `--format "xml": want ips, table, csv or json`},
 		{"search jsonl", SearchConfig{Format: "jsonl"}.Validate(), `--format "jsonl": want ips, table, csv or json`},
-		{"search group", SearchConfig{Format: "ips", Group: "asn"}.Validate(), `--group "asn": want netblock`},
+		{"search group asn", SearchConfig{Format: "ips", Group: "asn"}.Validate(), "<nil>"},
+		{"search group", SearchConfig{Format: "ips", Group: "city"}.Validate(), `bad grouping: --group "city": want netblock, asn or country`},
 		{"export sonar", ValidateExportFormat("sonar"), "<nil>"},
 		{"export csv", ValidateExportFormat("csv"), `--format "csv": want jsonl or sonar`},
 		{"export empty", ValidateExportFormat(""), `--format "": want jsonl or sonar`},
@@ -292,7 +297,7 @@ func TestExport(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			got := ""
-			if err := export(context.Background(), tt.st, "s", tt.format, &out); err != nil {
+			if err := export(context.Background(), tt.st, "s", tt.format, analytics.Filter{}, &out); err != nil {
 				got = "error: " + err.Error()
 			} else {
 				got = out.String()

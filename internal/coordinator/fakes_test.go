@@ -3,6 +3,10 @@ package coordinator
 import (
 	"context"
 	"iter"
+	"net/netip"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 
 	"github.com/ptrsweep/ptrsweep/internal/queue"
 	"github.com/ptrsweep/ptrsweep/internal/store"
@@ -21,6 +25,16 @@ type fakeStore struct {
 	cursor      func(string) (store.Cursor, bool, error)
 	saveCursor  func(store.Cursor) error
 	logged      func(scan string, from, to int) (map[int]bool, error)
+	loadASN     func() (*enrich.Table, error)
+}
+
+func (f *fakeStore) LoadASNTable(context.Context, time.Time) (*enrich.Table, store.ASNVersion, error) {
+	t, err := f.loadASN()
+	return t, store.ASNVersion{}, err
+}
+func (f *fakeStore) LoadASNRangesFor(context.Context, []netip.Addr) (*enrich.Table, store.ASNVersion, error) {
+	t, err := f.loadASN()
+	return t, store.ASNVersion{}, err
 }
 
 func (f *fakeStore) SaveScan(_ context.Context, rec sweep.ScanRecord) error { return f.saveScan(rec) }

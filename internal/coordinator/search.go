@@ -2,12 +2,14 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
+	"time"
 
-	"github.com/ptrsweep/ptrsweep/internal/cidr"
+	"github.com/ptrsweep/ptrsweep/internal/analytics"
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/output"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -17,8 +19,9 @@ import (
 const (
 	// DefaultSearchFormat is the format of a search without --format.
 	DefaultSearchFormat = "table"
-	// GroupNetblock groups search results per /24 with merged CIDRs.
-	GroupNetblock = "netblock"
+	// GroupNetblock groups search results by routed netblock (per /24
+	// without an IP-to-ASN table).
+	GroupNetblock = analytics.GroupNetblock
 )
 
 // SearchConfig configures Search.
@@ -27,7 +30,12 @@ type SearchConfig struct {
 	Suffix     string
 	Scan       string
 	Format     string // ips, table (default), csv or json
-	Group      string // "" or netblock
+	Group      string // "", netblock, asn or country
+	// Filter keeps only the rows it selects (--status, --fcrdns).
+	Filter analytics.Filter
+	// Notes receives remarks for the user (stderr), e.g. that no IP-to-ASN
+	// table is loaded; nil discards them.
+	Notes io.Writer
 }
 
 // Validate checks Format and Group; its errors name the flag and the
@@ -38,8 +46,10 @@ func (c SearchConfig) Validate() error {
 	default:
 		return fmt.Errorf("--format %q: want ips, table, csv or json", c.Format)
 	}
-	if c.Group != "" && c.Group != GroupNetblock {
-		return fmt.Errorf("--group %q: want %s", c.Group, GroupNetblock)
+	if c.Group != "" {
+		if _, err := analytics.ParseGroup(c.Group); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -47,6 +57,19 @@ func (c SearchConfig) Validate() error {
 // rowSearcher streams the stored rows a query selects.
 type rowSearcher interface {
 	Search(ctx context.Context, q store.Query, emit func(sweep.Row) error) error
+}
+
+// asnLoader reads the stored IP-to-ASN table: all of it, or the ranges
+// that hold some addresses.
+type asnLoader interface {
+	LoadASNTable(ctx context.Context, version time.Time) (*enrich.Table, store.ASNVersion, error)
+	LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, store.ASNVersion, error)
+}
+
+// groupSearcher is what a grouped search needs.
+type groupSearcher interface {
+	rowSearcher
+	asnLoader
 }
 
 // Search prints every stored PTR whose name is Suffix or ends in "."+Suffix.
@@ -57,35 +80,51 @@ func Search(ctx context.Context, cfg SearchConfig, out io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return search(ctx, st, cfg, out)
+	return withStore(ctx, cfg.ClickHouse, func(st *store.Store) error { return search(ctx, st, cfg, out) })
 }
 
-// search writes the rows in cfg.Format, or their netblocks with
-// cfg.Group; cfg is valid.
-func search(ctx context.Context, st rowSearcher, cfg SearchConfig, out io.Writer) error {
+// search writes the rows in cfg.Format, or their groups with cfg.Group;
+// cfg is valid.
+func search(ctx context.Context, st groupSearcher, cfg SearchConfig, out io.Writer) error {
 	q := store.Query{Suffix: cfg.Suffix, Scan: cfg.Scan}
-	if cfg.Group == GroupNetblock {
-		var addrs []netip.Addr
-		err := st.Search(ctx, q, func(r sweep.Row) error {
-			if n := len(addrs); n == 0 || addrs[n-1] != r.IP {
-				addrs = append(addrs, r.IP)
-			}
-			return nil
-		})
+	if cfg.Group != "" {
+		var g analytics.Grouper
+		if err := st.Search(ctx, q, cfg.Filter.Wrap(g.Add)); err != nil {
+			return err
+		}
+		e, err := enricher(func() (*enrich.Table, store.ASNVersion, error) {
+			return st.LoadASNRangesFor(ctx, g.Addrs())
+		}, cfg.Notes)
 		if err != nil {
 			return err
 		}
-		printNetblocks(out, addrs)
-		return nil
+		return analytics.WriteGroups(out, g.Groups(cfg.Group, e), cfg.Format)
 	}
 	return writeRows(out, searchFormat(cfg.Format), func(emit func(sweep.Row) error) error {
-		return st.Search(ctx, q, emit)
+		return st.Search(ctx, q, cfg.Filter.Wrap(emit))
 	})
+}
+
+// loadEnricher loads the newest stored IP-to-ASN table. Without one it
+// says so on notes and returns a nil Enricher (netblocks are /24s).
+func loadEnricher(ctx context.Context, st asnLoader, notes io.Writer) (analytics.Enricher, error) {
+	return enricher(func() (*enrich.Table, store.ASNVersion, error) { return st.LoadASNTable(ctx, time.Time{}) }, notes)
+}
+
+// enricher runs load; without a stored table it says so on notes and
+// returns a nil Enricher.
+func enricher(load func() (*enrich.Table, store.ASNVersion, error), notes io.Writer) (analytics.Enricher, error) {
+	t, _, err := load()
+	if errors.Is(err, store.ErrNoASNTable) {
+		if notes != nil {
+			fmt.Fprintln(notes, "note: no IP-to-ASN table loaded (coordinator asn load FILE): netblocks are /24s, no ASNs or countries")
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // writeRows writes the rows that stream emits in format, then flushes.
@@ -106,24 +145,4 @@ func searchFormat(f string) string {
 		return "jsonl"
 	}
 	return f
-}
-
-// printNetblocks prints per-/24 address counts and the merged CIDR list.
-func printNetblocks(w io.Writer, addrs []netip.Addr) {
-	slices.SortFunc(addrs, func(a, b netip.Addr) int { return a.Compare(b) })
-	addrs = slices.Compact(addrs)
-	fmt.Fprintf(w, "%d addresses\n\nper /24:\n", len(addrs))
-	for i := 0; i < len(addrs); {
-		p, _ := addrs[i].Prefix(24)
-		j := i
-		for j < len(addrs) && p.Contains(addrs[j]) {
-			j++
-		}
-		fmt.Fprintf(w, "  %-18s %d\n", p, j-i)
-		i = j
-	}
-	fmt.Fprintf(w, "\nmerged CIDRs:\n")
-	for _, p := range cidr.Merge(addrs) {
-		fmt.Fprintf(w, "  %s\n", p)
-	}
 }

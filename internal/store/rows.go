@@ -19,8 +19,8 @@ const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, 
 // rowColumns are the columns Search and Export read, in scanRow's order.
 const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt"
 
-// currentRows is the FROM clause of every row read: ptr without the rows of
-// superseded attempts. final adds FINAL (for narrow reads: it also collapses
+// currentRows is the FROM clause of every row read: table (ptr, or
+// ptr_by_ip for reads by address) without the rows of superseded attempts. final adds FINAL (for narrow reads: it also collapses
 // rows of one attempt stored twice); scan, when not empty, narrows the
 // superseded subquery to one scan. The caller's WHERE must start with
 // "attempt >= below AND". It returns the clause and its arguments, which
@@ -29,8 +29,8 @@ const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attem
 // The superseded set is small (only redelivered units have entries), so the
 // join costs a scan of it per query; the range predicates on ptr's sort key
 // still select granules (measured on 18.16, see schema/README.md).
-func currentRows(final bool, scan string) (string, []any) {
-	from := "ptr"
+func currentRows(table string, final bool, scan string) (string, []any) {
+	from := table
 	if final {
 		from += " FINAL"
 	}
@@ -172,7 +172,7 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 		return err
 	}
 	r := sweep.ReverseLabels(suffix)
-	from, args := currentRows(true, q.Scan)
+	from, args := currentRows("ptr", true, q.Scan)
 	query := "SELECT " + rowColumns + " FROM " + from +
 		" WHERE attempt >= below AND (rname = ? OR (rname >= ? AND rname < ?)) AND status = 'ok'"
 	args = append(args, r, r+".", r+"/")
@@ -197,7 +197,7 @@ func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) er
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 		"max_bytes_before_external_sort": exportSortBytes,
 	}))
-	from, args := currentRows(true, scan)
+	from, args := currentRows("ptr", true, scan)
 	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ? ORDER BY ip, ptr"
 	f := &oneOutcome{emit: emit}
 	if err := s.stream(ctx, query, append(args, scan), f.add); err != nil {

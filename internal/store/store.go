@@ -178,7 +178,8 @@ func createDatabase(ctx context.Context, o Options) error {
 
 // applySchema creates the tables that do not exist yet and migrates (ALTER)
 // the ones that did; when it cannot list the tables it runs every
-// statement, since each is idempotent.
+// statement, since each is idempotent. When it creates ptr_by_ip next to an
+// existing ptr it copies ptr's rows into it (backfillByIP).
 func (s *Store) applySchema(ctx context.Context) error {
 	stmts, err := schema.Statements()
 	if err != nil {
@@ -196,6 +197,9 @@ func (s *Store) applySchema(ctx context.Context) error {
 		if err := s.conn.Exec(ctx, st.SQL); err != nil {
 			return fmt.Errorf("apply schema %s to database %s at %s: %w", st.File, s.opts.Database, s.opts.Addr, err)
 		}
+	}
+	if needsBackfill(existing) {
+		return s.backfillByIP(ctx)
 	}
 	return nil
 }

@@ -1,0 +1,66 @@
+package analytics
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Formats are the output formats of lookups and diffs.
+var Formats = []string{"table", "json", "csv"}
+
+// multiWriter is the output of a table, json or csv writer: exactly one
+// of enc, cw and tw is set.
+type multiWriter struct {
+	format string
+	w      io.Writer
+	enc    *json.Encoder
+	cw     *csv.Writer
+	tw     *tabwriter.Writer
+}
+
+// newMultiWriter starts an output in format, writing the csv header or the
+// table's column titles.
+func newMultiWriter(w io.Writer, format string, columns []string) (multiWriter, error) {
+	m := multiWriter{format: format, w: w}
+	switch format {
+	case "json":
+		m.enc = json.NewEncoder(w)
+		m.enc.SetEscapeHTML(false)
+	case "csv":
+		m.cw = csv.NewWriter(w)
+		if err := m.cw.Write(columns); err != nil {
+			return m, err
+		}
+	case "table":
+		m.tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(m.tw, strings.ToUpper(strings.ReplaceAll(strings.Join(columns, "\t"), "_", " ")))
+	default:
+		return m, fmt.Errorf("--format %q: want table, json or csv", format)
+	}
+	return m, nil
+}
+
+// row writes one csv record or one table line.
+func (m multiWriter) row(fields ...string) error {
+	if m.cw != nil {
+		return m.cw.Write(fields)
+	}
+	_, err := fmt.Fprintln(m.tw, strings.Join(fields, "\t"))
+	return err
+}
+
+// flush flushes the csv or table output.
+func (m multiWriter) flush() error {
+	switch {
+	case m.cw != nil:
+		m.cw.Flush()
+		return m.cw.Error()
+	case m.tw != nil:
+		return m.tw.Flush()
+	}
+	return nil
+}

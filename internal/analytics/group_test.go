@@ -1,0 +1,169 @@
+package analytics
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+func caseRows() []sweep.Row {
+	return []sweep.Row{
+		okRow("s", "139.162.77.6", "scan-30.security.ipip.net"),
+		okRow("s", "139.162.77.6", "scan-31.security.ipip.net"), // a second PTR: one address
+		okRow("s", "139.162.77.7", "scan-32.security.ipip.net"),
+		okRow("s", "139.162.1.1", "scan-33.security.ipip.net"),
+		okRow("s", "45.118.132.9", "scan-34.security.ipip.net"),
+		okRow("s", "106.128.1.1", "scan-35.security.ipip.net"),
+		okRow("s", "106.187.2.2", "scan-36.security.ipip.net"),
+		okRow("s", "192.0.2.1", "scan-37.security.ipip.net"), // not routed
+	}
+}
+
+func TestGroups(t *testing.T) {
+	tab := caseTable(t)
+	var g Grouper
+	for _, r := range caseRows() {
+		if err := g.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := g.Groups(GroupNetblock, tab)
+	want := []NetblockGroup{
+		{"45.118.132.0/23", 63949, "Linode, LLC", "SG", 1},
+		{"106.128.0.0/10", 2516, "KDDI CORPORATION", "JP", 1},
+		{"106.187.0.0/16", 2516, "KDDI CORPORATION", "US", 1},
+		{"139.162.0.0/16", 63949, "Linode, LLC", "US", 1},
+		{"139.162.64.0/19", 63949, "Linode, LLC", "JP", 2},
+		{"192.0.2.0/24", 0, "", "", 1},
+	}
+	if got.Addresses != 7 || !got.Routed || !reflect.DeepEqual(got.Netblocks, want) {
+		t.Errorf("Groups(netblock) = %+v, want 7 routed addresses in\n%+v", got, want)
+	}
+	asns := g.Groups(GroupASN, tab).ASNs
+	wantASNs := []ASNGroup{
+		{63949, "Linode, LLC", 4, []string{"45.118.132.0/23", "139.162.0.0/16", "139.162.64.0/19"}, []string{"JP", "SG", "US"}},
+		{2516, "KDDI CORPORATION", 2, []string{"106.128.0.0/10", "106.187.0.0/16"}, []string{"JP", "US"}},
+		{0, "", 1, []string{"192.0.2.0/24"}, []string{}},
+	}
+	if !reflect.DeepEqual(asns, wantASNs) {
+		t.Errorf("Groups(asn) = %+v, want %+v", asns, wantASNs)
+	}
+	ccs := g.Groups(GroupCountry, tab).Countries
+	wantCCs := []CountryGroup{
+		{"JP", 3, []string{"106.128.0.0/10", "139.162.64.0/19"}, []uint32{2516, 63949}},
+		{"US", 2, []string{"106.187.0.0/16", "139.162.0.0/16"}, []uint32{2516, 63949}},
+		{"", 1, []string{"192.0.2.0/24"}, []uint32{0}},
+		{"SG", 1, []string{"45.118.132.0/23"}, []uint32{63949}},
+	}
+	if !reflect.DeepEqual(ccs, wantCCs) {
+		t.Errorf("Groups(country) = %+v, want %+v", ccs, wantCCs)
+	}
+
+	var out bytes.Buffer
+	if err := WriteGroups(&out, g.Groups(GroupASN, tab), "json"); err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(out.String(), "\n")
+	if wantLine := `{"asn":63949,"as_name":"Linode, LLC","addresses":4,"netblocks":["45.118.132.0/23","139.162.0.0/16","139.162.64.0/19"],"countries":["JP","SG","US"]}`; first != wantLine {
+		t.Errorf("asn json line = %s, want %s", first, wantLine)
+	}
+	out.Reset()
+	if err := WriteGroups(&out, g.Groups(GroupASN, tab), "table"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if wantLine := "AS63949  Linode, LLC       4          3 netblocks: 45.118.132.0/23,139.162.0.0/16,139.162.64.0/19  JP,SG,US"; lines[1] != wantLine {
+		t.Errorf("asn table line = %q, want %q", lines[1], wantLine)
+	}
+	// without routing data: /24s
+	nb := g.Groups(GroupNetblock, nil)
+	if nb.Routed || len(nb.Netblocks) != 6 || nb.Netblocks[4] != (NetblockGroup{Netblock: "139.162.77.0/24", Addresses: 2}) {
+		t.Errorf("Groups(netblock, nil) = %+v, want /24s", nb)
+	}
+}
+
+func TestParseFilter(t *testing.T) {
+	tests := []struct {
+		status, fcrdns string
+		want           Filter
+		err            string
+	}{
+		{"", "", Filter{}, ""},
+		{"servfail, Timeout", "", Filter{Statuses: []sweep.Status{sweep.StatusServFail, sweep.StatusTimeout}}, ""},
+		{"", "mismatch,no_address,none", Filter{FCrDNS: []sweep.FCrDNS{sweep.FCrDNSMismatch, sweep.FCrDNSNoAddress, sweep.FCrDNSNone}}, ""},
+		{"okay", "", Filter{}, `--status "okay"`},
+		{"", "bad", Filter{}, `--fcrdns "bad"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseFilter(tt.status, tt.fcrdns)
+		if tt.err != "" {
+			if !errors.Is(err, ErrBadFilter) || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseFilter(%q, %q) error = %v, want ErrBadFilter naming %s", tt.status, tt.fcrdns, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseFilter(%q, %q) = %+v, %v, want %+v", tt.status, tt.fcrdns, got, err, tt.want)
+		}
+	}
+	f, _ := ParseFilter("ok", "mismatch")
+	r := okRow("s", "192.0.2.1", "a.example")
+	if f.Match(r) {
+		t.Errorf("%+v matches a confirmed row", f)
+	}
+	r.FCrDNS = sweep.FCrDNSMismatch
+	if !f.Match(r) {
+		t.Errorf("%+v does not match a mismatch row", f)
+	}
+	var kept []sweep.Row
+	emit := f.Wrap(func(r sweep.Row) error { kept = append(kept, r); return nil })
+	_ = emit(okRow("s", "192.0.2.2", "b.example"))
+	_ = emit(r)
+	if len(kept) != 1 || kept[0] != r {
+		t.Errorf("Wrap kept %+v, want only the mismatch row", kept)
+	}
+}
+
+func TestFleets(t *testing.T) {
+	rows := caseRows()
+	rows = append(rows, okRow("s", "198.51.100.1", "198-51-100-1.dsl.example.net"), okRow("s", "198.51.100.2", "198-51-100-2.dsl.example.net"),
+		okRow("s", "192.0.2.9", "mail.example.org"), sweep.Row{Scan: "s", IP: rows[0].IP, Status: sweep.StatusTimeout})
+	stream := func(emit func(sweep.Row) error) error {
+		for _, r := range rows {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	got, err := Fleets(stream, caseTable(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Fleet{
+		{Template: "scan-#.security.ipip.net", Scanner: "scan", Addresses: 7, Names: 8, Example: "scan-30.security.ipip.net",
+			Netblocks: []string{"45.118.132.0/23", "106.128.0.0/10", "106.187.0.0/16", "139.162.0.0/16", "139.162.64.0/19", "192.0.2.0/24"},
+			ASNs:      []uint32{0, 2516, 63949}, Countries: []string{"JP", "SG", "US"}},
+		{Template: "{ip}.dsl.example.net", Addresses: 2, Names: 2, Example: "198-51-100-1.dsl.example.net",
+			Netblocks: []string{"198.51.100.0/24"}, ASNs: []uint32{0}, Countries: []string{}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Fleets =\n%+v\nwant\n%+v", got, want)
+	}
+	var out bytes.Buffer
+	if err := WriteFleets(&out, got[:1], "table"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "scan-#.security.ipip.net  7 addresses  6 netblocks  2 ASNs  3 countries  scanner (scan)  e.g. scan-30.security.ipip.net\n"; out.String() != want {
+		t.Errorf("WriteFleets table = %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	_ = WriteFleets(&out, got[1:], "json")
+	if want := `{"template":"{ip}.dsl.example.net","addresses":2,"names":2,"example":"198-51-100-1.dsl.example.net","netblocks":["198.51.100.0/24"],"asns":[0],"countries":[]}` + "\n"; out.String() != want {
+		t.Errorf("WriteFleets json = %s, want %s", out.String(), want)
+	}
+}

@@ -1,0 +1,217 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/ingest"
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// importUnit is the unit of every imported row and of the import's unit
+// record: an import has no sweep units.
+const importUnit = "import"
+
+// ImportConfig configures Import.
+type ImportConfig struct {
+	ClickHouse string
+	// Scan is the new scan's name (sweep.ValidateScanName).
+	Scan string
+	// Format is the input's format.
+	Format ingest.Format
+	// File is the input file, plain or gzip.
+	File string
+	// Batch is the number of rows per INSERT; zero is ingest.DefaultBatch.
+	Batch int
+}
+
+// ImportSummary says what an import stored.
+type ImportSummary struct {
+	Stats   ingest.Stats
+	Counts  sweep.Counts
+	Elapsed time.Duration
+}
+
+// Print writes the summary.
+func (s ImportSummary) Print(w io.Writer, scan, file string) {
+	rate := float64(s.Stats.Rows) / max(s.Elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(w, "scan %s: imported %d rows (%d addresses) from %s in %.2fs, %.0f rows/s\n",
+		scan, s.Stats.Rows, s.Counts.Addresses(), file, s.Elapsed.Seconds(), rate)
+	fmt.Fprintf(w, "  outcomes: %s\n", s.Counts)
+	if len(s.Stats.Skipped) > 0 {
+		reasons := make([]string, 0, len(s.Stats.Skipped))
+		for r, n := range s.Stats.Skipped {
+			reasons = append(reasons, fmt.Sprintf("%s=%d", r, n))
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(w, "  lines skipped (no IPv4 PTR data): %s\n", strings.Join(reasons, " "))
+	}
+}
+
+// importStore is what an import writes.
+type importStore interface {
+	scanReader
+	scanSaver
+	InsertRows(ctx context.Context, rows []sweep.Row) error
+	InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error
+}
+
+// Import loads another tool's reverse-DNS file into a new scan: its rows,
+// then a unit record and the scan record, so status, search, export,
+// lookup, fleets and diff see it like a sweep. Parsing runs in its own
+// goroutine while the previous batch is inserted. massdns text output has
+// no times: its rows get the file's modification time. A malformed line
+// stops the import with an error naming it (rows of earlier batches stay
+// stored; the scan record is written only after the last row).
+func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
+	if err := sweep.ValidateScanName(cfg.Scan); err != nil {
+		return err
+	}
+	f, err := os.Open(cfg.File)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	r, err := ingest.Open(f)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", cfg.File, err)
+	}
+	st, err := store.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sum, err := importRows(ctx, st, cfg, r, fi.ModTime().UTC().Truncate(time.Second))
+	if err != nil {
+		return err
+	}
+	sum.Print(out, cfg.Scan, cfg.File)
+	return nil
+}
+
+// importRows checks that the scan is new, stores the rows of r, then the
+// unit and scan records.
+func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Reader, fileTime time.Time) (ImportSummary, error) {
+	start := time.Now()
+	if _, err := st.Scan(ctx, cfg.Scan); err == nil {
+		return ImportSummary{}, fmt.Errorf("%w: scan %q already exists in %s: import into a new --scan name", ErrScanExists, cfg.Scan, st.Database())
+	} else if !errors.Is(err, store.ErrScanNotFound) {
+		return ImportSummary{}, err
+	}
+	batch := cfg.Batch
+	if batch <= 0 {
+		batch = ingest.DefaultBatch
+	}
+	opts := ingest.Options{Format: cfg.Format, Scan: cfg.Scan, Unit: importUnit, Name: cfg.File, Time: fileTime, Batch: batch}
+
+	// The decoder fills batches from free and hands them over on full;
+	// this goroutine inserts them and gives them back.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	free := make(chan []sweep.Row, 2)
+	full := make(chan []sweep.Row, 1)
+	for range cap(free) {
+		free <- make([]sweep.Row, 0, batch)
+	}
+	var (
+		wg     sync.WaitGroup
+		stats  ingest.Stats
+		decErr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		stats, decErr = ingest.Decode(ctx, r, opts, func(rows []sweep.Row) error {
+			select {
+			case buf := <-free:
+				select {
+				case full <- append(buf[:0], rows...):
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var (
+		counts  sweep.Counts
+		prevIP  netip.Addr
+		okSeen  bool // prevIP has an ok row counted
+		insErr  error
+		nInsert int
+	)
+	for buf := range full {
+		if insErr != nil {
+			continue // drain until the decoder stops
+		}
+		for _, row := range buf {
+			if row.IP != prevIP {
+				prevIP, okSeen = row.IP, false
+			}
+			switch row.Status {
+			case sweep.StatusOK:
+				counts.PTRs++
+				if !okSeen { // an address's PTRs come on consecutive lines
+					counts.OK++
+					okSeen = true
+				}
+			case sweep.StatusNoData:
+				counts.NoData++
+			case sweep.StatusServFail:
+				counts.ServFail++
+			case sweep.StatusRefused:
+				counts.Refused++
+			case sweep.StatusTimeout:
+				counts.Timeout++
+			}
+		}
+		if err := st.InsertRows(ctx, buf); err != nil {
+			insErr = fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err)
+			cancel()
+		}
+		nInsert += len(buf)
+		select {
+		case free <- buf:
+		default:
+		}
+	}
+	wg.Wait()
+	if insErr != nil {
+		return ImportSummary{}, insErr
+	}
+	if decErr != nil {
+		return ImportSummary{}, fmt.Errorf("import into scan %s (%d rows stored before it, no scan record written): %w", cfg.Scan, nInsert, decErr)
+	}
+	now := time.Now().UTC()
+	unit := sweep.UnitRecord{Scan: cfg.Scan, Unit: importUnit, State: sweep.UnitDone, Counts: counts, Rows: clampRows(stats.Rows),
+		Worker: "import", Attempt: 1, StartedAt: start.UTC(), FinishedAt: now}
+	if err := st.InsertUnits(ctx, []sweep.UnitRecord{unit}); err != nil {
+		return ImportSummary{}, err
+	}
+	rec := sweep.ScanRecord{Name: cfg.Scan, CIDRs: []string{fmt.Sprintf("import:%s:%s", cfg.Format, filepath.Base(cfg.File))},
+		Units: 1, Addresses: uint64(counts.Addresses()), CreatedAt: now}
+	if err := st.SaveScan(ctx, rec); err != nil {
+		return ImportSummary{}, err
+	}
+	return ImportSummary{Stats: stats, Counts: counts, Elapsed: time.Since(start)}, nil
+}
+
+// clampRows narrows a row count to the unit log's UInt32.
+func clampRows(n int) uint32 { return uint32(min(n, int(^uint32(0)))) }

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// byIPTable is the address-sorted copy of ptr (schema/020_ptr_by_ip.sql).
+const byIPTable = "ptr_by_ip"
+
+// backfillByIP copies the rows ptr held before ptr_by_ip and its view
+// existed. applySchema calls it once, right after creating them in a
+// database whose ptr table was already there; rows the view copied in the
+// meantime are copied twice and collapse like any re-inserted row.
+func (s *Store) backfillByIP(ctx context.Context) error {
+	const q = "INSERT INTO ptr_by_ip (ip, scan, ptr, status, ttl, fcrdns, unit, resolved_at, attempt, asn, country)" +
+		" SELECT ip, scan, ptr, status, ttl, fcrdns, unit, resolved_at, attempt, asn, country FROM ptr"
+	if err := s.conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("copy the existing rows of ptr into ptr_by_ip in database %s: %w", s.opts.Database, err)
+	}
+	return nil
+}
+
+// needsBackfill reports whether applySchema must run backfillByIP: ptr
+// existed before this start-up and ptr_by_ip did not.
+func needsBackfill(existing []string) bool {
+	return existing != nil && slices.Contains(existing, "ptr") && !slices.Contains(existing, byIPTable)
+}
+
+// AddressQuery selects rows by address for LookupRows.
+type AddressQuery struct {
+	// First and Last bound the addresses (inclusive, IPv4).
+	First, Last netip.Addr
+	// Scan restricts the rows to one scan; empty means every scan.
+	Scan string
+	// Statuses and FCrDNS keep only rows with these outcomes; empty keeps
+	// every outcome.
+	Statuses []sweep.Status
+	FCrDNS   []sweep.FCrDNS
+	// Limit caps the number of rows; zero or less means no cap.
+	Limit int
+}
+
+// LookupRows calls emit for every stored row of the addresses First to
+// Last, each (scan, ip, ptr) once, ordered by ip, then resolved_at, scan
+// and ptr; rows of superseded attempts are left out. It reads ptr_by_ip,
+// whose primary key is the address, so one
+// address or one /16 is a narrow range read. It stops at emit's first
+// error and returns it.
+func (s *Store) LookupRows(ctx context.Context, q AddressQuery, emit func(sweep.Row) error) error {
+	first, last := q.First.Unmap(), q.Last.Unmap()
+	if !first.Is4() || !last.Is4() || last.Less(first) {
+		return fmt.Errorf("look up %v-%v: want an IPv4 range", q.First, q.Last)
+	}
+	from, args := currentRows(byIPTable, true, q.Scan)
+	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND ip >= ? AND ip <= ?"
+	args = append(args, cidr.AddrToUint32(first), cidr.AddrToUint32(last))
+	if q.Scan != "" {
+		query += " AND scan = ?"
+		args = append(args, q.Scan)
+	}
+	if len(q.Statuses) > 0 {
+		query += " AND status IN (" + placeholders(len(q.Statuses)) + ")"
+		for _, st := range q.Statuses {
+			args = append(args, st.String())
+		}
+	}
+	if len(q.FCrDNS) > 0 {
+		query += " AND fcrdns IN (" + placeholders(len(q.FCrDNS)) + ")"
+		for _, f := range q.FCrDNS {
+			args = append(args, f.String())
+		}
+	}
+	query += " ORDER BY ip, resolved_at, scan, ptr"
+	if q.Limit > 0 {
+		query += " LIMIT " + strconv.Itoa(q.Limit)
+	}
+	if err := s.stream(ctx, query, args, emit); err != nil {
+		return fmt.Errorf("look up %v-%v: %w", first, last, err)
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// LoadASNRanges reads the ranges of the newest complete IP-to-ASN table
+// that overlap first to last, as a Table that answers for those addresses
+// (a few rows instead of the whole table: what a lookup needs). It returns
+// an error wrapping ErrNoASNTable when no table is stored.
+func (s *Store) LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enrich.Table, ASNVersion, error) {
+	lo, hi := cidr.AddrToUint32(first.Unmap()), cidr.AddrToUint32(last.Unmap())
+	// Every address of the block is in a range that starts inside the
+	// block or in the one holding first.
+	return s.loadRanges(ctx, []span{{windowStart(lo), hi}}, []uint32{lo})
+}
+
+// LoadASNRangesFor reads the ranges of the newest complete IP-to-ASN
+// table that hold the addresses, as a Table that answers for them: for a
+// fleet in a few networks a few thousand rows, not the 1.3 million of a
+// whole table. It returns an error wrapping ErrNoASNTable when no table is
+// stored.
+func (s *Store) LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, ASNVersion, error) {
+	us := make([]uint32, 0, len(addrs))
+	for _, a := range addrs {
+		if a = a.Unmap(); a.Is4() {
+			us = append(us, cidr.AddrToUint32(a))
+		}
+	}
+	slices.Sort(us)
+	us = slices.Compact(us)
+	var spans []span
+	for _, u := range us {
+		sp := span{windowStart(u), u}
+		if n := len(spans); n > 0 && uint64(sp.from) <= uint64(spans[n-1].to)+1 {
+			spans[n-1].to = u
+			continue
+		}
+		spans = append(spans, sp)
+	}
+	if len(us) == 0 {
+		return enrich.NewRangeAppender(0).Table(), ASNVersion{}, nil
+	}
+	if len(spans) > maxSpans {
+		spans = []span{{0, us[len(us)-1]}}
+	}
+	return s.loadRanges(ctx, spans, us)
+}
+
+// span is an interval of range starts to read, inclusive.
+type span struct{ from, to uint32 }
+
+// asnWindow is how far before an address the range holding it is first
+// looked for: a /8. maxSpans bounds the windows of one query.
+const (
+	asnWindow = 1 << 24
+	maxSpans  = 256
+)
+
+func windowStart(u uint32) uint32 {
+	if u < asnWindow {
+		return 0
+	}
+	return u - asnWindow
+}
+
+// loadRanges reads the ranges of the newest version that start inside one
+// of spans and end at or after the first address of check (sorted, not
+// empty). Ranges do not
+// overlap, so the one holding an address starts at or before it, and
+// nearly always less than a /8 before; when no range of the result holds
+// an address of check and the table has a range longer than a /8, it
+// reads every range below the last span instead (otherwise the address
+// is not routed).
+func (s *Store) loadRanges(ctx context.Context, spans []span, check []uint32) (*enrich.Table, ASNVersion, error) {
+	vs, err := s.ASNVersions(ctx)
+	if err != nil {
+		return nil, ASNVersion{}, err
+	}
+	if len(vs) == 0 {
+		return nil, ASNVersion{}, fmt.Errorf("%w in database %s: load one with `coordinator asn load FILE`", ErrNoASNTable, s.opts.Database)
+	}
+	v := vs[0]
+	day := v.Version.Format(time.DateOnly)
+	t, err := s.asnRanges(ctx, day, spans, check[0])
+	if err != nil {
+		return nil, v, err
+	}
+	for _, u := range check {
+		if _, ok := t.Lookup(cidr.Uint32ToAddr(u)); ok || spans[0].from == 0 {
+			continue
+		}
+		// Not covered: unrouted, unless a range is longer than the window.
+		var longest uint32
+		if err := s.conn.QueryRow(ctx, "SELECT toUInt32(max(ip_end - ip_start)) FROM asn_ranges WHERE version = toDate(?)", day).Scan(&longest); err != nil {
+			return nil, v, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+		}
+		if longest >= asnWindow {
+			if t, err = s.asnRanges(ctx, day, []span{{0, spans[len(spans)-1].to}}, check[0]); err != nil {
+				return nil, v, err
+			}
+		}
+		break
+	}
+	return t, v, nil
+}
+
+// asnRanges reads the ranges of a version that start inside one of spans
+// and end at or after minEnd, in address order, as a Table.
+func (s *Store) asnRanges(ctx context.Context, day string, spans []span, minEnd uint32) (*enrich.Table, error) {
+	var (
+		where strings.Builder
+		args  = []any{day, minEnd}
+	)
+	for i, sp := range spans {
+		if i > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(ip_start >= ? AND ip_start <= ?)")
+		args = append(args, sp.from, sp.to)
+	}
+	rows, err := s.conn.Query(ctx, "SELECT ip_start, ip_end, net, asn, as_name, country FROM asn_ranges"+
+		" WHERE version = toDate(?) AND ip_end >= ? AND ("+where.String()+") ORDER BY ip_start", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+	}
+	defer rows.Close()
+	a := enrich.NewRangeAppender(0)
+	var (
+		start, end, asn       uint32
+		netStr, name, country string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&start, &end, &netStr, &asn, &name, &country); err != nil {
+			return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+		}
+		p, err := netip.ParsePrefix(netStr)
+		if err != nil {
+			return nil, fmt.Errorf("read IP-to-ASN table %s: network %q: %w", day, netStr, err)
+		}
+		r := enrich.Range{First: cidr.Uint32ToAddr(start), Last: cidr.Uint32ToAddr(end),
+			Info: enrich.Info{Net: p, ASN: asn, ASName: name, Country: country}}
+		if err := a.Append(r); err != nil {
+			return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read IP-to-ASN table %s: %w", day, err)
+	}
+	return a.Table(), nil
+}
