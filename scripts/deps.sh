@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what ptrsweep's tests and lab need from Debian (ClickHouse, Knot,
-# Unbound, dnsperf) when missing, and starts ClickHouse (scripts/clickhouse.sh).
+# Unbound, dnsperf, Chromium for the page's browser test) when missing, and starts ClickHouse (scripts/clickhouse.sh).
 set -euo pipefail
 need=()
-for pair in clickhouse-server:/usr/sbin/clickhouse-server knot:/usr/sbin/knotd unbound:/usr/sbin/unbound dnsperf:/usr/bin/dnsperf; do
+for pair in clickhouse-server:/usr/sbin/clickhouse-server knot:/usr/sbin/knotd unbound:/usr/sbin/unbound dnsperf:/usr/bin/dnsperf chromium:/usr/bin/chromium; do
   pkg=${pair%%:*} bin=${pair#*:}
   [ -x "$bin" ] || need+=("$pkg")
 done
