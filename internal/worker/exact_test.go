@@ -230,7 +230,7 @@ func openWithPtr(ctx context.Context, t *testing.T, dsn, ttl, settings string) *
 	t.Cleanup(func() { st.Close() })
 	for _, q := range []string{"DROP TABLE ptr_current", "DROP TABLE ptr",
 		"CREATE TABLE ptr (scan String, rname String, ip UInt32, ptr String, status Enum8('ok' = 1, 'nxdomain' = 2, 'nodata' = 3, 'servfail' = 4, 'refused' = 5, 'timeout' = 6), " +
-			ttl + "fcrdns Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5), unit String, resolved_at DateTime, attempt UInt64) " +
+			ttl + "fcrdns Enum8('' = 0, 'confirmed' = 1, 'mismatch' = 2, 'no_address' = 3, 'error' = 4, 'numeric' = 5), unit String, resolved_at DateTime, attempt UInt64, asn UInt32 DEFAULT 0, country String DEFAULT '') " +
 			"ENGINE = ReplacingMergeTree(attempt) PARTITION BY scan ORDER BY (rname, ip, scan)" + settings} {
 		if err := st.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
