@@ -157,6 +157,17 @@ func (w *World) Secret(name string) (map[string][]byte, bool) { return lookup(w.
 // ConfigMap returns the ConfigMap called name (or its generated name).
 func (w *World) ConfigMap(name string) (map[string]string, bool) { return lookup(w.configMaps, name) }
 
+// SetConfigMapValue replaces key in the rendered ConfigMap name (or its
+// generated name) before containers are materialised.
+func (w *World) SetConfigMapValue(name, key, value string) error {
+	cm, ok := w.ConfigMap(name)
+	if !ok {
+		return fmt.Errorf("configMap %s: %w", name, ErrMissing)
+	}
+	cm[key] = value
+	return nil
+}
+
 // Process is a container as a local process.
 type Process struct {
 	// Command is the container's command (nil: the image's entrypoint).
@@ -167,6 +178,9 @@ type Process struct {
 	Env []string
 	// Mounts maps each mountPath to the directory or file under Root.
 	Mounts map[string]string
+	// Remap moves the mount paths in a string under Root, as done to the
+	// environment and arguments (for config files naming mounted paths).
+	Remap func(string) string
 }
 
 // Materialise writes the volumes c mounts under w.Root and returns c as a
@@ -183,6 +197,7 @@ func (w *World) Materialise(podName string, spec *corev1.PodSpec, c *corev1.Cont
 		p.Mounts[m.MountPath] = local
 	}
 	remap := pathRemapper(w.Root, p.Mounts)
+	p.Remap = remap
 	fix := func(s string) string {
 		s = remap(s)
 		if rewrite != nil {
