@@ -378,7 +378,12 @@ func (r *rehearsal) run(ctx context.Context) error {
 
 	services := []string{"nats:4222", natsAddr, "clickhouse:9000", chAddr}
 	// The coordinator Job: publish (init container), then status --wait.
-	pub, err := r.pod("Job", "ptrsweep-coordinator", "ptrsweep-coordinator-x", "publish", rewriter(services...), space.String())
+	pubMetrics, _, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	pub, err := r.pod("Job", "ptrsweep-coordinator", "ptrsweep-coordinator-x", "publish",
+		rewriter(append(services, ":9090", pubMetrics)...), space.String())
 	if err != nil {
 		return err
 	}
