@@ -5,7 +5,7 @@ LAB     ?= 127.0.0.2:53535
 SPACE   ?= 198.18.0.0/16
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build test test-short lint bench bench-go chaos rehearsal demo deps clickhouse clean images k8s-check k8s-verify scale
+.PHONY: all build test test-short lint bench bench-go chaos rehearsal demo deps clickhouse clean images k8s-check k8s-verify scale k8s-rehearsal
 
 all: build
 
@@ -94,6 +94,16 @@ k8s-check:
 # etcd on 127.0.0.1 (builds kube-apiserver: minutes the first time).
 k8s-verify:
 	deploy/k8s/verify.sh $(BIN)
+
+# The dev overlay rehearsed on this machine: its NATS (nats.conf), ClickHouse
+# (a private 18.16 with the rendered users file), schema Job, coordinator Job
+# and three worker pods (each with its Unbound and the rendered unbound.conf,
+# in front of the lab's Knot; one pod SIGKILLed mid-run) as local processes
+# with the manifests' own commands, args, env and files; ends with the
+# lab-truth comparison. Not in `make test`. See deploy/k8s/README.md.
+k8s-rehearsal: build
+	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
+	cd deploy/k8s && $(GO) run ./cmd/ptrk8srehearse --bin ../../$(BIN)
 
 clean:
 	rm -rf $(BIN)

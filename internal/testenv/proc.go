@@ -24,6 +24,9 @@ type ProcSpec struct {
 	Log string
 	// Credential, if not nil, runs the process as another user.
 	Credential *syscall.Credential
+	// Env, if not nil, is the process's whole environment (KEY=value);
+	// nil inherits the caller's.
+	Env []string
 }
 
 // Proc is one child process. It runs in its own process group and is
@@ -54,6 +57,7 @@ func Start(spec ProcSpec) (*Proc, error) {
 	defer f.Close()
 	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = spec.Env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: spec.Credential}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)

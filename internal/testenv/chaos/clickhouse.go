@@ -26,6 +26,7 @@ type ClickHouse struct {
 	TCPPort  int
 	HTTPPort int
 	cred     *syscall.Credential
+	env      []string
 	ps       *procs
 	proc     *testenv.Proc
 }
@@ -74,10 +75,22 @@ const chUsers = `<?xml version="1.0"?>
 </yandex>
 `
 
+// NewPrivateClickHouse writes the configuration of a private server (bin:
+// clickhouse-server, FindClickHouse) under dir, plus files (paths relative
+// to dir, e.g. "users.d/x.xml", merged by the server into users.xml), and
+// returns it unstarted; env, if not nil, is added to the server's
+// environment (for from_env settings). Start it, and Stop it when done.
+func NewPrivateClickHouse(bin, dir string, files map[string][]byte, env []string) (*ClickHouse, error) {
+	return newClickHouse(bin, dir, &procs{dir: dir}, files, env)
+}
+
 // newClickHouse writes the configuration of a private server under dir.
 // As root, the server runs as the clickhouse user (which owns dir).
-func newClickHouse(bin, dir string, ps *procs) (*ClickHouse, error) {
+func newClickHouse(bin, dir string, ps *procs, files map[string][]byte, env []string) (*ClickHouse, error) {
 	ch := &ClickHouse{bin: bin, dir: dir, ps: ps}
+	if env != nil {
+		ch.env = append(os.Environ(), env...)
+	}
 	var err error
 	ports := make([]int, 3)
 	for i := range ports {
@@ -99,6 +112,15 @@ func newClickHouse(bin, dir string, ps *procs) (*ClickHouse, error) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(chUsers), 0o644); err != nil {
 		return nil, fmt.Errorf("clickhouse users: %w", err)
+	}
+	for name, b := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, fmt.Errorf("clickhouse config: %w", err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return nil, fmt.Errorf("clickhouse config: %w", err)
+		}
 	}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("clickhouse")
@@ -128,7 +150,7 @@ func chownR(dir string, uid, gid int) error {
 
 // Start starts the server and waits until it answers queries.
 func (c *ClickHouse) Start(ctx context.Context) error {
-	p, err := c.ps.start("clickhouse", c.cred, c.bin, "--config-file="+c.config)
+	p, err := c.ps.start("clickhouse", c.cred, c.env, c.bin, "--config-file="+c.config)
 	if err != nil {
 		return err
 	}
@@ -152,6 +174,9 @@ func (c *ClickHouse) Stop() {
 		c.proc.Stop(30 * time.Second)
 	}
 }
+
+// Dir returns the server's directory (its logs are in Dir()/log).
+func (c *ClickHouse) Dir() string { return c.dir }
 
 // DSN returns the native-protocol DSN of database db.
 func (c *ClickHouse) DSN(db string) string {

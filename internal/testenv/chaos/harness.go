@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*Harness, error) {
 	}
 	h := &Harness{cfg: cfg, dir: dir, log: cfg.Logger}
 	h.ps = &procs{dir: dir}
-	ch, err := newClickHouse(cfg.ClickHouseServer, filepath.Join(dir, "clickhouse"), h.ps)
+	ch, err := newClickHouse(cfg.ClickHouseServer, filepath.Join(dir, "clickhouse"), h.ps, nil, nil)
 	if err != nil {
 		h.Close()
 		return nil, err
@@ -139,7 +139,7 @@ type env struct {
 
 // start starts a process that belongs to the scenario.
 func (e *env) start(name string, argv ...string) (*testenv.Proc, error) {
-	p, err := e.h.ps.start(name, nil, argv...)
+	p, err := e.h.ps.start(name, nil, nil, argv...)
 	if err == nil {
 		e.procs = append(e.procs, p)
 	}
@@ -457,16 +457,22 @@ func (e *env) truth() (map[key]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return truthOf(e.space, l.Expect), nil
+}
+
+// truthOf returns the rows a correct sweep of space without --confirm
+// stores when expect gives each address's answer.
+func truthOf(space netip.Prefix, expect func(netip.Addr) lab.Expected) map[key]bool {
 	want := map[key]bool{}
 	var rows []sweep.Row
-	for ip := e.space.Masked().Addr(); e.space.Contains(ip); ip = ip.Next() {
-		rows = sweep.Rows(rows[:0], sweep.Unit{Prefix: e.space}, l.Expect(ip).Result(ip))
+	for ip := space.Masked().Addr(); space.Contains(ip); ip = ip.Next() {
+		rows = sweep.Rows(rows[:0], sweep.Unit{Prefix: space}, expect(ip).Result(ip))
 		for _, r := range rows {
 			// Scans here run without --confirm: no forward outcome.
 			want[key{r.IP.String(), r.PTR, r.Status.String(), ""}] = true
 		}
 	}
-	return want, nil
+	return want
 }
 
 // Counts is the comparison of stored rows with the truth.
@@ -497,9 +503,21 @@ func (e *env) compare(ctx context.Context) (Counts, error) {
 		return Counts{}, err
 	}
 	defer f.Close()
+	return compareExport(f, want)
+}
+
+// CompareExport compares the JSON lines of `coordinator export` of a scan
+// of space without --confirm, read from export, with what expect (the
+// lab's Expect, or ExpectRecursive through a resolver) says a correct
+// sweep stores. Duplicates are export lines whose row repeats.
+func CompareExport(export io.Reader, space netip.Prefix, expect func(netip.Addr) lab.Expected) (Counts, error) {
+	return compareExport(export, truthOf(space, expect))
+}
+
+func compareExport(export io.Reader, want map[key]bool) (Counts, error) {
 	c := Counts{Expected: len(want)}
 	seen := map[key]int{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(export)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var r struct{ IP, PTR, Status, FCrDNS string }

@@ -29,7 +29,7 @@ func (n *NATS) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(n.Port) 
 
 // Start starts the server and waits until it accepts connections.
 func (n *NATS) Start(ctx context.Context) error {
-	p, err := n.ps.start("nats-server", nil, n.bin, "-js", "-sd", n.dir, "-a", "127.0.0.1",
+	p, err := n.ps.start("nats-server", nil, nil, n.bin, "-js", "-sd", n.dir, "-a", "127.0.0.1",
 		"-p", strconv.Itoa(n.Port), "-m", strconv.Itoa(n.MonPort))
 	if err != nil {
 		return err

@@ -21,12 +21,12 @@ type procs struct {
 }
 
 // start starts argv with its output in a fresh log file under dir.
-func (ps *procs) start(name string, cred *syscall.Credential, argv ...string) (*testenv.Proc, error) {
+func (ps *procs) start(name string, cred *syscall.Credential, env []string, argv ...string) (*testenv.Proc, error) {
 	ps.mu.Lock()
 	ps.seq++
 	logPath := filepath.Join(ps.dir, fmt.Sprintf("%02d-%s.log", ps.seq, name))
 	ps.mu.Unlock()
-	p, err := testenv.Start(testenv.ProcSpec{Name: name, Argv: argv, Log: logPath, Credential: cred})
+	p, err := testenv.Start(testenv.ProcSpec{Name: name, Argv: argv, Log: logPath, Credential: cred, Env: env})
 	if err != nil {
 		return nil, err
 	}
