@@ -195,6 +195,11 @@ func (s *Store) applySchema(ctx context.Context) error {
 			continue // CREATE of an existing table, or migration of a new one
 		}
 		if err := s.conn.Exec(ctx, st.SQL); err != nil {
+			if st.Alter && (isException(err, codeReadonly) || isException(err, codeAccessDenied)) {
+				// A reader (a readonly user) cannot migrate a table and
+				// does not need to: the next writer's start-up does it.
+				continue
+			}
 			return fmt.Errorf("apply schema %s to database %s at %s: %w", st.File, s.opts.Database, s.opts.Addr, err)
 		}
 	}
@@ -224,6 +229,14 @@ func (s *Store) tables(ctx context.Context) ([]string, error) {
 	}
 	return names, nil
 }
+
+// ClickHouse exception codes applySchema tolerates on a migration: the
+// user may not change tables (a readonly profile on 18.16, a missing grant
+// on current releases).
+const (
+	codeReadonly     = 164
+	codeAccessDenied = 497
+)
 
 // isException reports whether err is a ClickHouse exception with the code.
 func isException(err error, code int32) bool {
