@@ -10,7 +10,7 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/resolve"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
-	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
+	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
 )
 
 // peakResolver records the most Resolve calls running at once.
@@ -32,15 +32,7 @@ func (c *peakResolver) Resolve(ctx context.Context, u sweep.Unit, emit func(swee
 // in flight than Units /28s have: small units count for their share of a
 // /24 in Units. It asserts on the engine's statistics, not on time.
 func TestSmallUnitsFillTheWindow(t *testing.T) {
-	l, err := lab.New(lab.DefaultSpace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(t.Context(), l, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	_, srv := labtest.Start(t)
 	res, err := resolve.New(resolve.Config{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
-	"strconv"
 
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -82,12 +82,8 @@ func (s *Space) writeOrder(w io.Writer, what string, line func([]byte, netip.Add
 
 // appendReverse appends the reverse name of a, without the trailing dot.
 func appendReverse(buf []byte, a netip.Addr) []byte {
-	b := a.As4()
-	for k := 3; k >= 0; k-- {
-		buf = strconv.AppendUint(buf, uint64(b[k]), 10)
-		buf = append(buf, '.')
-	}
-	return append(buf, "in-addr.arpa"...)
+	buf = sweep.AppendReverseName(buf, a)
+	return buf[:len(buf)-1]
 }
 
 // WriteMix writes every address once as a shuffled mix of the input forms

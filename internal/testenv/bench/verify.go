@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -214,14 +215,6 @@ func (s *Space) VerifyMassDNS(r io.Reader) (Verdict, error) {
 // reverseAddr returns the IPv4 address of a reverse name
 // ("7.3.0.10.in-addr.arpa.", any case, trailing dot optional).
 func reverseAddr(name string) (netip.Addr, bool) {
-	rest, ok := strings.CutSuffix(strings.ToLower(strings.TrimSuffix(name, ".")), ".in-addr.arpa")
-	if !ok {
-		return netip.Addr{}, false
-	}
-	l := strings.Split(rest, ".")
-	if len(l) != 4 {
-		return netip.Addr{}, false
-	}
-	ip, err := netip.ParseAddr(l[3] + "." + l[2] + "." + l[1] + "." + l[0])
-	return ip, err == nil && ip.Is4()
+	p, err := sweep.ParseReverseName(name)
+	return p.Addr(), err == nil && p.IsSingleIP()
 }
