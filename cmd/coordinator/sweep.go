@@ -24,7 +24,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cf.registerQueue(fs)
 	rf.Register(fs, "the sweep's")
 	workers := fs.Int("workers", coordinator.DefaultWorkers, "workers to run in-process")
-	units := fs.Int("units", 4, "units each in-process worker resolves at once")
+	units := fs.Int("units", 4, "/24 units each in-process worker resolves at once (smaller units count for their share: 16 /28s per /24)")
 	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
 	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")

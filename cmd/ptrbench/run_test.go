@@ -79,12 +79,24 @@ func TestBench(t *testing.T) {
 	}
 	want := []string{
 		"| dnsperf -c 2 -T 2 -q 100 | knot |",
-		"| worker resolve | knot |",
-		"| worker resolve --prune=false | knot |",
+		"| dnsperf -c 8 -T 2 -q 100 | knot |",
+		"| worker resolve (CIDR list) | knot |",
+		"| worker resolve --prune=false (CIDR list) | knot |",
+		"| worker resolve --prune=false (address list) | knot |",
+		"| worker resolve --prune=false (shuffled mix) | knot |",
 		"| coordinator sweep (NATS + workers + ClickHouse) | knot |",
+		"| coordinator sweep --unit-prefix 28 | knot |",
 	}
 	if uerr == nil {
-		want = append(want, "| dnsperf -c 2 -T 2 -q 100 | unbound → knot |", "| worker resolve --prune=false | unbound → knot |")
+		want = append(want, "| dnsperf -c 2 -T 2 -q 100 | unbound → knot |", "| worker resolve --prune=false (CIDR list) | unbound → knot |")
+	}
+	// massdns is measured only when the user points the bench at it.
+	massdns := "| massdns -s 100 -o Snr | knot | — |"
+	if os.Getenv("MASSDNS") != "" {
+		massdns = "| massdns -s 100 -o Snr | knot |"
+		want = append(want, massdns)
+	} else if !strings.Contains(stdout.String(), massdns) || !strings.Contains(stdout.String(), "| not run |") {
+		t.Errorf("stdout has no massdns row saying \"not run\":\n%s", stdout.String())
 	}
 	lines := strings.Split(stdout.String(), "\n")
 	for _, w := range want {

@@ -76,7 +76,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var rf cli.Resolver
 	rf.Register(fs, "this worker's")
 	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
-	units := fs.Int("units", 4, "units resolved at once")
+	units := fs.Int("units", 4, "/24 units resolved at once (smaller units count for their share: 16 /28s per /24)")
 	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
 	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
 	grace := fs.Duration("grace", worker.DefaultGrace, "on SIGTERM, how long in-flight units may finish before they are handed back")

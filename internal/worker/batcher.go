@@ -80,6 +80,7 @@ func (b *batcher) run() {
 	var (
 		batch []pending
 		rows  int
+		slots int // of the units in batch (unitWeight)
 		timer *time.Timer
 		tick  <-chan time.Time
 	)
@@ -91,7 +92,7 @@ func (b *batcher) run() {
 		for i, p := range batch {
 			p.done <- errs[i]
 		}
-		batch, rows = nil, 0
+		batch, rows, slots = nil, 0, 0
 		if timer != nil {
 			timer.Stop()
 			timer, tick = nil, nil
@@ -102,13 +103,14 @@ func (b *batcher) run() {
 		case p := <-b.in:
 			batch = append(batch, p)
 			rows += len(p.rows)
+			slots += unitWeight(p.rec.Counts.Addresses())
 			if timer == nil {
 				timer = time.NewTimer(b.interval)
 				tick = timer.C
 			}
 			// Flush on size, or when the units waiting would otherwise
 			// hold every slot the fetch loop has left.
-			if rows >= b.w.cfg.BatchRows || len(batch) >= b.w.cfg.MaxHeld-b.w.cfg.Units {
+			if rows >= b.w.cfg.BatchRows || slots >= b.w.flushAt() {
 				flush()
 			}
 		case <-tick:

@@ -42,7 +42,7 @@ func BenchmarkBatcher(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for range next {
-				bt.submit(pending{rows: rows, rec: sweep.UnitRecord{Scan: "bench", Unit: "198.51.0.0/24"}})
+				bt.submit(pending{rows: rows, rec: sweep.UnitRecord{Scan: "bench", Unit: "198.51.0.0/24", Counts: sweep.Counts{OK: 256}}})
 			}
 		}()
 	}

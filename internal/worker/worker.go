@@ -88,12 +88,16 @@ type Config struct {
 	Resolver Resolver
 	// Name identifies the worker in the unit log; default host-pid.
 	Name string
-	// Units is the number of units resolved at once (default 2).
+	// Units is the number of /24-sized units resolved at once (default 2).
+	// Smaller units count for their share of a /24 (a /28 for a sixteenth,
+	// see unitWeight), so a worker keeps as many addresses resolving with
+	// /28 units as with /24s: 16×Units /28 units at once.
 	Units int
-	// MaxHeld is the number of units a worker holds at most: being resolved
-	// or waiting for the store (default 32×Units, at least 64). It bounds
+	// MaxHeld is the number of /24-sized units a worker holds at most:
+	// being resolved or waiting for the store (default 32×Units, at least
+	// 64); smaller units count for their share as in Units. It bounds
 	// memory when the store is slow or down. A batch is flushed at the
-	// latest when it holds MaxHeld−Units units, so the worker never idles
+	// latest when it holds MaxHeld−Units of them, so the worker never idles
 	// waiting for the flush timer with its slots full.
 	MaxHeld int
 	// BatchRows flushes the batcher when this many rows wait (default DefaultBatchRows).
@@ -152,6 +156,24 @@ type Worker struct {
 	log   *slog.Logger
 	stats Stats
 }
+
+// slotsPerUnit is the number of slots (of Units and MaxHeld) a /24 or
+// larger unit takes; a smaller unit takes one per slotAddrs addresses, at
+// least one.
+const (
+	slotsPerUnit = 16
+	slotAddrs    = 256 / slotsPerUnit
+)
+
+// unitWeight returns the slots a unit of n addresses takes: a /24 or more
+// slotsPerUnit, a /28 one.
+func unitWeight(n uint64) int {
+	return int(min(max((n+slotAddrs-1)/slotAddrs, 1), slotsPerUnit))
+}
+
+// flushAt returns the slot count of waiting units that flushes a batch:
+// everything held except what the resolving slots take.
+func (w *Worker) flushAt() int { return (w.cfg.MaxHeld - w.cfg.Units) * slotsPerUnit }
 
 // Stats are a worker's running totals; read them with Worker.Stats.
 type Stats struct {
@@ -231,8 +253,14 @@ func (w *Worker) Run(ctx context.Context) {
 	// when the store is down, held fills up and fetching stops. Only this
 	// loop acquires tokens, so once it holds one of each, the free counts
 	// are exact.
-	resolving := make(chan struct{}, w.cfg.Units)
-	held := make(chan struct{}, w.cfg.MaxHeld)
+	//
+	// Tokens are slots: a /24 (or larger) unit takes slotsPerUnit of each,
+	// a /28 one (unitWeight). The loop fetches as many units as the free
+	// slots hold at the size of the last unit fetched, so many small units
+	// resolve at once and the engine's window stays as full as with /24s.
+	resolving := make(chan struct{}, w.cfg.Units*slotsPerUnit)
+	held := make(chan struct{}, w.cfg.MaxHeld*slotsPerUnit)
+	weight := slotsPerUnit // of the last unit fetched
 	var units sync.WaitGroup
 	backoff := w.cfg.RetryBackoff
 	acquire := func(c chan struct{}) bool {
@@ -252,7 +280,7 @@ fetch:
 			<-held
 			break
 		}
-		free := min(cap(resolving)-len(resolving), cap(held)-len(held)) + 1
+		free := min(cap(resolving)-len(resolving), cap(held)-len(held))/weight + 1
 		ds, err := w.cfg.Queue.Fetch(ctx, free)
 		if err != nil || len(ds) == 0 {
 			<-resolving
@@ -281,16 +309,39 @@ fetch:
 			continue
 		}
 		backoff = w.cfg.RetryBackoff
+		// take acquires n more slots of each kind, or none when ctx ends.
+		take := func(n int) bool {
+			if !acquireN(ctx, held, n) {
+				return false
+			}
+			if !acquireN(ctx, resolving, n) {
+				release(held, n)
+				return false
+			}
+			return true
+		}
 		for i, d := range ds {
-			if i > 0 {
-				held <- struct{}{}
-				resolving <- struct{}{}
+			wt := unitWeight(uint64(d.Unit().Addresses()))
+			weight = wt
+			// The first unit holds one slot of each already. A unit larger
+			// than the last one may wait here for slots to free up.
+			need := wt
+			if i == 0 {
+				need--
+			}
+			if !take(need) {
+				if i == 0 {
+					release(held, 1)
+					release(resolving, 1)
+				}
+				w.handBack(ctx, ds[i:])
+				break fetch
 			}
 			units.Add(1)
 			go func() {
 				defer units.Done()
-				defer func() { <-held }()
-				w.process(ctx, resolveCtx, b, d, func() { <-resolving })
+				defer release(held, wt)
+				w.process(ctx, resolveCtx, b, d, func() { release(resolving, wt) })
 			}()
 		}
 	}
@@ -517,6 +568,39 @@ func (w *Worker) retry(ctx context.Context, what string, f func(context.Context)
 			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 		backoff = min(backoff*2, w.cfg.MaxBackoff)
+	}
+}
+
+// acquireN puts n tokens into c, or none when ctx ends first.
+func acquireN(ctx context.Context, c chan struct{}, n int) bool {
+	for i := range n {
+		select {
+		case c <- struct{}{}:
+		case <-ctx.Done():
+			release(c, i)
+			return false
+		}
+	}
+	return true
+}
+
+// release takes n tokens out of c.
+func release(c chan struct{}, n int) {
+	for range n {
+		<-c
+	}
+}
+
+// handBack naks fetched units that will not be worked on (shutdown while
+// they waited for slots), so that another worker takes them at once.
+func (w *Worker) handBack(runCtx context.Context, ds []Delivery) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
+	defer cancel()
+	for _, d := range ds {
+		if err := d.Nak(ctx, 0); err != nil {
+			w.log.Warn("nak unit on shutdown", "unit", d.Unit().ID(), "err", err)
+		}
+		w.stats.UnitsNakked.Add(1)
 	}
 }
 

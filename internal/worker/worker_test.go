@@ -128,10 +128,18 @@ func (r fakeResolver) Resolve(ctx context.Context, u sweep.Unit, emit func(sweep
 	return nil
 }
 
-func units(n int) []*fakeDelivery {
+func units(n int) []*fakeDelivery { return unitsOf(n, 28) }
+
+// unitsOf returns n units of the given prefix length (at most /24 … /32),
+// each in its own /24 of 198.51.0.0/16 for n ≤ 256, then packed closer.
+func unitsOf(n, bits int) []*fakeDelivery {
 	var ds []*fakeDelivery
 	for i := range n {
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, byte(i), 0}), 28)
+		a := [4]byte{198, 51, byte(i), 0}
+		if n > 256 {
+			a = [4]byte{198, 51, byte(i >> 4), byte(i&15) << 4}
+		}
+		p := netip.PrefixFrom(netip.AddrFrom4(a), bits)
 		ds = append(ds, &fakeDelivery{u: sweep.Unit{Scan: "t", Prefix: p, Seq: i, Total: n}, attempt: 1, attemptID: uint64(i+1)<<16 | 1})
 	}
 	return ds
@@ -195,7 +203,21 @@ func TestAckOnlyAfterStore(t *testing.T) {
 // neither acked nor dropped, fetching stops (backpressure), and everything is
 // stored and acked once the store is back.
 func TestStoreOutageHoldsUnits(t *testing.T) {
-	ds := units(8)
+	// MaxHeld counts /24s; a /28 holds a sixteenth of one.
+	for _, tt := range []struct {
+		name       string
+		n, bits    int
+		wantAtMost int
+	}{
+		{"/24 units", 8, 24, 3},
+		{"/28 units", 64, 28, 3 * 16},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testStoreOutage(t, tt.n, tt.bits, tt.wantAtMost) })
+	}
+}
+
+func testStoreOutage(t *testing.T, n, bits, wantAtMost int) {
+	ds := unitsOf(n, bits)
 	q := &fakeQueue{todo: append([]*fakeDelivery(nil), ds...)}
 	var down atomic.Bool
 	down.Store(true)
@@ -225,8 +247,8 @@ func TestStoreOutageHoldsUnits(t *testing.T) {
 	q.mu.Lock()
 	left := len(q.todo)
 	q.mu.Unlock()
-	if left < len(ds)-3 {
-		t.Errorf("worker fetched %d units while the store was down, want at most 3 (MaxHeld)", len(ds)-left)
+	if left < len(ds)-wantAtMost {
+		t.Errorf("worker fetched %d units while the store was down, want at most %d (MaxHeld)", len(ds)-left, wantAtMost)
 	}
 	for _, d := range ds {
 		if d.acked {
@@ -240,7 +262,7 @@ func TestStoreOutageHoldsUnits(t *testing.T) {
 			t.Errorf("unit %s not acked after the store came back", d.u.ID())
 		}
 	}
-	if got, want := rowsStored.Load(), int32(8*16); got != want {
+	if got, want := rowsStored.Load(), int32(n<<(32-bits)); got != want {
 		t.Errorf("rows stored = %d, want %d", got, want)
 	}
 }

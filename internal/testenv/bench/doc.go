@@ -20,6 +20,10 @@
 //
 // One zone per /16 (B.A.in-addr.arpa) is written as an RFC 1035 zone file.
 // The dnsperf query list holds every address's PTR name once, in an order
-// shuffled with a fixed seed; the engine is given the space's /24s in an
-// order shuffled with the same seed.
+// shuffled with a fixed seed (massdns gets the same names without " PTR").
+// The engine is given the same addresses three ways: the space's /24s, one
+// address a line (the dnsperf order), and a shuffled mix of /24s, /26s,
+// ranges, addresses and reverse names (WriteMix). massdns is measured as
+// a peer when Config.MassDNS names its binary; the repository holds
+// neither its code nor a recipe that builds it.
 package bench

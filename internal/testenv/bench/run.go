@@ -39,6 +39,9 @@ type Config struct {
 	Drop       bool
 	// Scan prefixes the pipeline's scan names ("<Scan>-r1"…).
 	Scan string
+	// MassDNS is the path of a massdns binary to measure as a peer
+	// (`-s 100 -o Snr`); empty: its row says "not run".
+	MassDNS string
 	// Dir is the working directory (zones, query list, outputs, server
 	// state); it must exist.
 	Dir string
@@ -58,6 +61,12 @@ type Row struct {
 	// Ceiling marks dnsperf, the row other rows of the same Target are
 	// compared with.
 	Ceiling bool
+	// RcodesOnly marks a row whose answers can only be checked by their
+	// rcode counts (dnsperf); a wrong count there is reported, not ours.
+	RcodesOnly bool
+	// Peer marks massdns, the second row other rows of the same Target
+	// are compared with.
+	Peer bool
 }
 
 // Report is the result of Run.
@@ -82,7 +91,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			fmt.Fprintf(cfg.Log, "ptrbench: "+format+"\n", args...)
 		}
 	}
-	for _, b := range []string{filepath.Join(cfg.Bin, "worker"), filepath.Join(cfg.Bin, "coordinator"), DNSPerfPath} {
+	need := []string{filepath.Join(cfg.Bin, "worker"), filepath.Join(cfg.Bin, "coordinator"), DNSPerfPath}
+	if cfg.MassDNS != "" {
+		need = append(need, cfg.MassDNS)
+	}
+	for _, b := range need {
 		if _, err := os.Stat(b); err != nil {
 			return nil, fmt.Errorf("need %s: %w", b, err)
 		}
@@ -96,15 +109,24 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err != nil {
 		return nil, err
 	}
-	queries := filepath.Join(cfg.Dir, "queries.txt")
-	blocks := filepath.Join(cfg.Dir, "blocks.txt")
-	if err := writeFile(queries, s.WriteQueries); err != nil {
-		return nil, err
+	h := &harness{cfg: cfg, logf: logf}
+	for _, f := range []struct {
+		path  *string
+		name  string
+		write func(io.Writer) error
+	}{
+		{&h.queries, "queries.txt", s.WriteQueries},
+		{&h.names, "names.txt", s.WriteNames},
+		{&h.blocks, "blocks.txt", s.WriteBlocks},
+		{&h.addrs, "addresses.txt", s.WriteAddrs},
+		{&h.mix, "mix.txt", s.WriteMix},
+	} {
+		*f.path = filepath.Join(cfg.Dir, f.name)
+		if err := writeFile(*f.path, f.write); err != nil {
+			return nil, err
+		}
 	}
-	if err := writeFile(blocks, s.WriteBlocks); err != nil {
-		return nil, err
-	}
-	logf("wrote %d zone files and the query list in %s", len(zones), time.Since(t0).Round(time.Millisecond))
+	logf("wrote %d zone files and the input lists in %s", len(zones), time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
 	knot, err := startIn(ctx, cfg.Dir, "knot", func(dir string) (*labproc.Proc, error) {
@@ -139,36 +161,51 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}()
 	}
 
-	h := &harness{cfg: cfg, logf: logf, queries: queries, blocks: blocks}
 	type step struct {
 		row *Row
 		run func(ctx context.Context, round int) (Measurement, Verdict, error)
 	}
 	var steps []step
-	add := func(tool, target string, ceiling bool, run func(ctx context.Context, round int) (Measurement, Verdict, error)) {
-		r := &Row{Tool: tool, Target: target, Ceiling: ceiling}
+	add := func(r *Row, run func(ctx context.Context, round int) (Measurement, Verdict, error)) {
 		rep.Rows = append(rep.Rows, r)
-		steps = append(steps, step{r, run})
+		if run != nil {
+			steps = append(steps, step{r, run})
+		}
 	}
 	const viaKnot, viaUnbound = "knot", "unbound → knot"
-	add("dnsperf -c 2 -T 2 -q 100", viaKnot, true, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
-		return h.dnsperf(ctx, knot.Addr(), st)
+	add(&Row{Tool: "dnsperf -c 2 -T 2 -q 100", Target: viaKnot, Ceiling: true, RcodesOnly: true}, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
+		return h.dnsperf(ctx, knot.Addr(), 2, st)
 	})
-	add("worker resolve", viaKnot, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
-		return h.engine(ctx, knot.Addr(), true)
+	add(&Row{Tool: "dnsperf -c 8 -T 2 -q 100", Target: viaKnot, RcodesOnly: true}, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
+		return h.dnsperf(ctx, knot.Addr(), 8, st)
 	})
-	add("worker resolve --prune=false", viaKnot, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
-		return h.engine(ctx, knot.Addr(), false)
+	var massdns func(ctx context.Context, round int) (Measurement, Verdict, error)
+	if cfg.MassDNS != "" {
+		massdns = func(ctx context.Context, _ int) (Measurement, Verdict, error) { return h.massdns(ctx, knot.Addr()) }
+	}
+	add(&Row{Tool: "massdns -s 100 -o Snr", Target: viaKnot, Peer: true}, massdns)
+	add(&Row{Tool: "worker resolve (CIDR list)", Target: viaKnot}, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+		return h.engine(ctx, knot.Addr(), h.blocks, true)
 	})
-	add("coordinator sweep (NATS + workers + ClickHouse)", viaKnot, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+	for _, in := range []struct{ name, path string }{
+		{"CIDR list", h.blocks}, {"address list", h.addrs}, {"shuffled mix", h.mix},
+	} {
+		add(&Row{Tool: "worker resolve --prune=false (" + in.name + ")", Target: viaKnot}, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+			return h.engine(ctx, knot.Addr(), in.path, false)
+		})
+	}
+	add(&Row{Tool: "coordinator sweep (NATS + workers + ClickHouse)", Target: viaKnot}, func(ctx context.Context, round int) (Measurement, Verdict, error) {
 		return h.pipeline(ctx, knot.Addr(), fmt.Sprintf("%s-r%d", cfg.Scan, round))
 	})
+	add(&Row{Tool: "coordinator sweep --unit-prefix 28", Target: viaKnot}, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+		return h.pipeline(ctx, knot.Addr(), fmt.Sprintf("%s-r%d-u28", cfg.Scan, round), "--unit-prefix", "28")
+	})
 	if unbound != nil {
-		add("dnsperf -c 2 -T 2 -q 100", viaUnbound, true, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
-			return h.dnsperf(ctx, unbound.Addr(), st)
+		add(&Row{Tool: "dnsperf -c 2 -T 2 -q 100", Target: viaUnbound, Ceiling: true, RcodesOnly: true}, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
+			return h.dnsperf(ctx, unbound.Addr(), 2, st)
 		})
-		add("worker resolve --prune=false", viaUnbound, false, func(ctx context.Context, round int) (Measurement, Verdict, error) {
-			return h.engine(ctx, unbound.Addr(), false)
+		add(&Row{Tool: "worker resolve --prune=false (CIDR list)", Target: viaUnbound}, func(ctx context.Context, round int) (Measurement, Verdict, error) {
+			return h.engine(ctx, unbound.Addr(), h.blocks, false)
 		})
 	}
 	for round := 1; round <= rep.Rounds; round++ {
@@ -188,16 +225,18 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 
 // harness runs the tools.
 type harness struct {
-	cfg             Config
-	logf            func(string, ...any)
-	queries, blocks string
+	cfg  Config
+	logf func(string, ...any)
+	// The input lists (see Space): dnsperf's queries, massdns's names,
+	// the /24s, the addresses, and the mix of forms.
+	queries, names, blocks, addrs, mix string
 }
 
-func (h *harness) dnsperf(ctx context.Context, addr string, st lab.BigStats) (Measurement, Verdict, error) {
+func (h *harness) dnsperf(ctx context.Context, addr string, clients int, st lab.BigStats) (Measurement, Verdict, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	var out bytes.Buffer
 	errOut, err := runCmd(ctx, DNSPerfPath, []string{"-s", host, "-p", port, "-d", h.queries,
-		"-c", "2", "-T", "2", "-q", "100", "-n", "1"}, nil, &out)
+		"-c", fmt.Sprint(clients), "-T", "2", "-q", "100", "-n", "1"}, nil, &out)
 	if err != nil {
 		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s%s", err, tail(out.String()), errOut)
 	}
@@ -208,8 +247,43 @@ func (h *harness) dnsperf(ctx context.Context, addr string, st lab.BigStats) (Me
 	return d.Measurement, d.CheckRcodes(st), nil
 }
 
-func (h *harness) engine(ctx context.Context, addr string, prune bool) (Measurement, Verdict, error) {
-	in, err := os.Open(h.blocks)
+// massdns runs massdns over every address's PTR name against addr, timed
+// from start to exit (massdns reports no rate of its own); its queries are
+// counted as one per name.
+func (h *harness) massdns(ctx context.Context, addr string) (Measurement, Verdict, error) {
+	resolvers := filepath.Join(h.cfg.Dir, "resolvers.txt")
+	if err := os.WriteFile(resolvers, []byte(addr+"\n"), 0o644); err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	path := filepath.Join(h.cfg.Dir, "massdns.out")
+	defer os.Remove(path)
+	args := []string{"-r", resolvers, "-t", "PTR", "-o", "Snr", "-s", "100", "-q", "-w", path}
+	if os.Geteuid() == 0 {
+		// massdns drops privileges to nobody when root, who may not
+		// write the working directory.
+		args = append(args, "--root")
+	}
+	args = append(args, h.names)
+	t0 := time.Now()
+	errOut, err := runCmd(ctx, h.cfg.MassDNS, args, nil, io.Discard)
+	elapsed := time.Since(t0)
+	if err != nil {
+		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s", err, tail(errOut))
+	}
+	n := h.cfg.Space.Len()
+	rate := float64(n) / elapsed.Seconds()
+	m := Measurement{Queries: n, Addresses: n, Elapsed: elapsed, QPS: rate, AddressesPerSec: rate}
+	f, err := os.Open(path)
+	if err != nil {
+		return Measurement{}, Verdict{}, err
+	}
+	defer f.Close()
+	v, err := h.cfg.Space.VerifyMassDNS(f)
+	return m, v, err
+}
+
+func (h *harness) engine(ctx context.Context, addr, input string, prune bool) (Measurement, Verdict, error) {
+	in, err := os.Open(input)
 	if err != nil {
 		return Measurement{}, Verdict{}, err
 	}
@@ -236,15 +310,16 @@ func (h *harness) engine(ctx context.Context, addr string, prune bool) (Measurem
 	return m, v, err
 }
 
-func (h *harness) pipeline(ctx context.Context, addr, scan string) (Measurement, Verdict, error) {
+func (h *harness) pipeline(ctx context.Context, addr, scan string, extra ...string) (Measurement, Verdict, error) {
 	var cidrs []string
 	for _, p := range h.cfg.Space.CIDRs() {
 		cidrs = append(cidrs, p.String())
 	}
 	coord := filepath.Join(h.cfg.Bin, "coordinator")
 	var out bytes.Buffer
-	errOut, err := runCmd(ctx, coord, []string{"sweep", "--cidr", strings.Join(cidrs, ","), "--allow-reserved",
-		"--resolvers", addr, "--qps", "0", "--clickhouse", h.cfg.ClickHouse, "--scan", scan}, nil, &out)
+	args := append([]string{"sweep", "--cidr", strings.Join(cidrs, ","), "--allow-reserved",
+		"--resolvers", addr, "--qps", "0", "--clickhouse", h.cfg.ClickHouse, "--scan", scan}, extra...)
+	errOut, err := runCmd(ctx, coord, args, nil, &out)
 	if err != nil {
 		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s%s", err, tail(out.String()), tail(errOut))
 	}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
-	"strconv"
 
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -47,22 +47,91 @@ func (s *Space) QueryOrder() []uint32 {
 // WriteQueries writes dnsperf's input: every address's PTR name
 // ("7.3.0.10.in-addr.arpa PTR"), once, in QueryOrder.
 func (s *Space) WriteQueries(w io.Writer) error {
+	return s.writeOrder(w, "queries", func(buf []byte, a netip.Addr) []byte {
+		return append(appendReverse(buf, a), " PTR"...)
+	})
+}
+
+// WriteNames writes massdns's input: every address's PTR name
+// ("7.3.0.10.in-addr.arpa"), once, in QueryOrder.
+func (s *Space) WriteNames(w io.Writer) error {
+	return s.writeOrder(w, "names", appendReverse)
+}
+
+// WriteAddrs writes the address list: every address ("10.0.3.7"), once,
+// in QueryOrder.
+func (s *Space) WriteAddrs(w io.Writer) error {
+	return s.writeOrder(w, "addresses", func(buf []byte, a netip.Addr) []byte { return a.AppendTo(buf) })
+}
+
+// writeOrder writes a line per address in QueryOrder, made by line.
+func (s *Space) writeOrder(w io.Writer, what string, line func([]byte, netip.Addr) []byte) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	buf := make([]byte, 0, 64)
 	for _, i := range s.QueryOrder() {
-		a := s.Addr(int(i)).As4()
-		buf = buf[:0]
-		for k := 3; k >= 0; k-- {
-			buf = strconv.AppendUint(buf, uint64(a[k]), 10)
-			buf = append(buf, '.')
-		}
-		buf = append(buf, "in-addr.arpa PTR\n"...)
+		buf = append(line(buf[:0], s.Addr(int(i))), '\n')
 		if _, err := bw.Write(buf); err != nil {
-			return fmt.Errorf("write queries: %w", err)
+			return fmt.Errorf("write %s: %w", what, err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write queries: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
+	}
+	return nil
+}
+
+// appendReverse appends the reverse name of a, without the trailing dot.
+func appendReverse(buf []byte, a netip.Addr) []byte {
+	buf = sweep.AppendReverseName(buf, a)
+	return buf[:len(buf)-1]
+}
+
+// WriteMix writes every address once as a shuffled mix of the input forms
+// of `worker resolve`: per /24, picked with the same seed as QueryOrder,
+// the whole /24 as a CIDR, its four /26s, ranges of 1–64 addresses
+// ("10.0.3.7-10.0.3.40"), single addresses, or reverse names; then all
+// lines shuffled.
+func (s *Space) WriteMix(w io.Writer) error {
+	r := rand.New(rand.NewPCG(Shuffle, 3))
+	var lines []string
+	for _, b := range s.Blocks() {
+		base := b.Addr()
+		at := func(i int) netip.Addr {
+			a := base.As4()
+			a[3] = byte(i)
+			return netip.AddrFrom4(a)
+		}
+		switch r.IntN(5) {
+		case 0:
+			lines = append(lines, b.String())
+		case 1:
+			for i := 0; i < 256; i += 64 {
+				lines = append(lines, netip.PrefixFrom(at(i), 26).String())
+			}
+		case 2:
+			for i := 0; i < 256; {
+				n := min(1+r.IntN(64), 256-i)
+				lines = append(lines, at(i).String()+"-"+at(i+n-1).String())
+				i += n
+			}
+		case 3:
+			for i := range 256 {
+				lines = append(lines, at(i).String())
+			}
+		default:
+			for i := range 256 {
+				lines = append(lines, string(appendReverse(nil, at(i))))
+			}
+		}
+	}
+	r.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	bw := bufio.NewWriterSize(w, 1<<16)
+	for _, l := range lines {
+		bw.WriteString(l)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write mix: %w", err)
 	}
 	return nil
 }

@@ -3,11 +3,13 @@ package bench
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ptrsweep/ptrsweep/internal/bulk"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 )
 
@@ -72,5 +74,53 @@ func TestNewSpaceRejects(t *testing.T) {
 		if _, err := NewSpace(netip.MustParsePrefix("10.0.0.0/12"), n); !errors.Is(err, ErrBadSpace) || !errors.Is(err, lab.ErrBadBig) {
 			t.Errorf("NewSpace(10.0.0.0/12, %d) = %v, want ErrBadSpace and lab.ErrBadBig", n, err)
 		}
+	}
+}
+
+// TestAddrsAndMix checks that the address list and the mix each cover
+// every address of the space exactly once, and that the mix holds every
+// input form of `worker resolve`.
+func TestAddrsAndMix(t *testing.T) {
+	s := mustSpace(t, "10.0.0.0/20", 4096)
+	for _, tc := range []struct {
+		name  string
+		write func(io.Writer) error
+		forms []string // substrings some line must have
+	}{
+		{"addresses", s.WriteAddrs, nil},
+		{"mix", s.WriteMix, []string{"/24", "/26", "-", ".in-addr.arpa"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := tc.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			seen := make([]int, s.Len())
+			for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+				ps, err := bulk.ParseItem(nil, line)
+				if err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				for _, p := range ps {
+					for a := p.Addr(); p.Contains(a); a = a.Next() {
+						i, in := s.Index(a)
+						if !in {
+							t.Fatalf("line %q: %s outside the space", line, a)
+						}
+						seen[i]++
+					}
+				}
+			}
+			for i, n := range seen {
+				if n != 1 {
+					t.Fatalf("%s given %d times, want once", s.Addr(i), n)
+				}
+			}
+			for _, f := range tc.forms {
+				if !strings.Contains(b.String(), f) {
+					t.Errorf("no line has %q", f)
+				}
+			}
+		})
 	}
 }

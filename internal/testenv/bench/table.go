@@ -51,7 +51,7 @@ func (r *Row) Verified() string {
 		return "not run"
 	case len(bad) > 0:
 		return "NO: " + strings.Join(bad, "; ")
-	case r.Ceiling:
+	case r.RcodesOnly:
 		return "rcodes only: yes"
 	}
 	return "yes"
@@ -59,12 +59,32 @@ func (r *Row) Verified() string {
 
 // ceiling returns the dnsperf row of target.
 func (rep *Report) ceiling(target string) *Row {
+	return rep.find(func(r *Row) bool { return r.Ceiling && r.Target == target })
+}
+
+// find returns the first row for which f is true, or nil.
+func (rep *Report) find(f func(*Row) bool) *Row {
 	for _, r := range rep.Rows {
-		if r.Ceiling && r.Target == target {
+		if f(r) {
 			return r
 		}
 	}
 	return nil
+}
+
+// PeerRatio returns a row's median addresses/s divided by that of massdns
+// against the same server, or 0 when massdns did not run.
+func (rep *Report) PeerRatio(r *Row) float64 {
+	p := rep.find(func(p *Row) bool { return p.Peer && p.Target == r.Target })
+	if p == nil {
+		return 0
+	}
+	pa, _ := rates(p.Runs, addrRate)
+	a, _ := rates(r.Runs, addrRate)
+	if pa <= 0 {
+		return 0
+	}
+	return a / pa
 }
 
 // Ratio returns a row's median queries/s and addresses/s divided by those
@@ -89,19 +109,28 @@ func (rep *Report) Ratio(r *Row) (qpsRatio, addrRatio float64) {
 
 // Markdown writes the results table: per row the median and best queries/s
 // and addresses/s over the rounds, the ratios of the medians to dnsperf
-// against the same server, the median queries per run, and whether every
-// answer was checked right.
+// against the same server, the ratio of the median addresses/s to
+// massdns's, the median queries per run, and whether every answer was
+// checked right. A row that did not run says so.
 func (rep *Report) Markdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| tool | server | queries/s median | queries/s best | addresses/s median | addresses/s best | × dnsperf (queries/s) | × dnsperf (addresses/s) | queries | answers verified |\n")
-	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	fmt.Fprintf(&b, "| tool | server | queries/s median | queries/s best | addresses/s median | addresses/s best | × dnsperf (queries/s) | × dnsperf (addresses/s) | × massdns (addresses/s) | queries | answers verified |\n")
+	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range rep.Rows {
+		if len(r.Runs) == 0 {
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | — | — | — | not run |\n", r.Tool, r.Target)
+			continue
+		}
 		qm, qb := rates(r.Runs, qps)
 		am, ab := rates(r.Runs, addrRate)
 		n, _ := rates(r.Runs, queriesOf)
 		rq, ra := rep.Ratio(r)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s | %s |\n", r.Tool, r.Target,
-			thousands(qm), thousands(qb), thousands(am), thousands(ab), rq, ra, thousands(n), r.Verified())
+		peer := "—"
+		if pr := rep.PeerRatio(r); pr > 0 {
+			peer = fmt.Sprintf("%.2f×", pr)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s | %s | %s |\n", r.Tool, r.Target,
+			thousands(qm), thousands(qb), thousands(am), thousands(ab), rq, ra, peer, thousands(n), r.Verified())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

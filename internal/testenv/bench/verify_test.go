@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,16 +139,20 @@ func TestMarkdown(t *testing.T) {
 		return out
 	}
 	rep := &Report{Rounds: 3, Rows: []*Row{
-		{Tool: "dnsperf", Target: "knot", Ceiling: true, Runs: ms(100, 300, 200), Verdicts: make([]Verdict, 3)},
+		{Tool: "dnsperf", Target: "knot", Ceiling: true, RcodesOnly: true, Runs: ms(100, 300, 200), Verdicts: make([]Verdict, 3)},
 		{Tool: "engine", Target: "knot", Runs: ms(150, 100, 50), Verdicts: []Verdict{{}, {Missing: 2}, {}}},
+		{Tool: "massdns", Target: "knot", Peer: true, Runs: ms(80, 90), Verdicts: make([]Verdict, 2)},
+		{Tool: "massdns", Target: "unbound", Peer: true},
 	}}
 	var b strings.Builder
 	if err := rep.Markdown(&b); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| dnsperf | knot | 200 | 300 | 200 | 300 | 1.00× | 1.00× | 100 | rcodes only: yes |",
-		"| engine | knot | 100 | 150 | 100 | 150 | 0.50× | 0.50× | 100 | NO: round 2: 2 errors",
+		"| dnsperf | knot | 200 | 300 | 200 | 300 | 1.00× | 1.00× | 2.35× | 100 | rcodes only: yes |",
+		"| engine | knot | 100 | 150 | 100 | 150 | 0.50× | 0.50× | 1.18× | 100 | NO: round 2: 2 errors",
+		"| massdns | knot | 85 | 90 | 85 | 90 | 0.42× | 0.42× | 1.00× | 100 | yes |",
+		"| massdns | unbound | — | — | — | — | — | — | — | — | not run |",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Markdown =\n%s\nwant a line with %q", b.String(), want)
@@ -158,5 +163,62 @@ func TestMarkdown(t *testing.T) {
 	}
 	if got := Median([]float64{4, 1, 3, 2}); got != 2.5 {
 		t.Errorf("Median(4 1 3 2) = %v, want 2.5", got)
+	}
+}
+
+// snrOf returns massdns's `-o Snr` output for every address of s: a reply
+// line, then its PTR lines.
+func snrOf(s *Space) []string {
+	var out []string
+	for i := range s.Len() {
+		ip := s.Addr(i)
+		name := string(appendReverse(nil, ip)) + "."
+		ptrs := lab.BigExpect(ip)
+		code := "NOERROR"
+		if ptrs == nil {
+			code = "NXDOMAIN"
+		}
+		out = append(out, "127.0.0.1:53 1764590000 "+code+" "+name+"  PTR")
+		for _, p := range ptrs {
+			out = append(out, name+" PTR "+p+".")
+		}
+	}
+	return out
+}
+
+func TestVerifyMassDNS(t *testing.T) {
+	s := mustSpace(t, "10.0.0.0/22", 1024)
+	good := snrOf(s)
+	firstPTR := slices.IndexFunc(good, func(l string) bool { return strings.Contains(l, " PTR ") })
+	firstNX := slices.IndexFunc(good, func(l string) bool { return strings.Contains(l, " NXDOMAIN ") })
+	for _, tc := range []struct {
+		name string
+		edit func([]string) []string
+		want Verdict // counts only
+	}{
+		{"all right", func(r []string) []string { return r }, Verdict{}},
+		{"a PTR missing", func(r []string) []string { return slices.Delete(r, firstPTR, firstPTR+1) }, Verdict{Missing: 1}},
+		{"a PTR twice", func(r []string) []string { return append(r, r[firstPTR]) }, Verdict{Duplicate: 1}},
+		{"a wrong PTR", func(r []string) []string {
+			return append(r, "1.0.0.10.in-addr.arpa. PTR other.example.")
+		}, Verdict{Extra: 1}},
+		{"no reply for a name", func(r []string) []string { return slices.Delete(r, firstNX, firstNX+1) }, Verdict{NotOK: 1}},
+		{"SERVFAIL", func(r []string) []string {
+			r[firstNX] = strings.Replace(r[firstNX], "NXDOMAIN", "SERVFAIL", 1)
+			return r
+		}, Verdict{NotOK: 1}},
+		{"not a reverse name", func(r []string) []string { return append(r, "example.com. A 127.0.0.1") }, Verdict{Extra: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lines := tc.edit(slices.Clone(good))
+			v, err := s.VerifyMassDNS(strings.NewReader(strings.Join(lines, "\n") + "\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Missing != tc.want.Missing || v.Extra != tc.want.Extra || v.Duplicate != tc.want.Duplicate || v.NotOK != tc.want.NotOK {
+				t.Errorf("VerifyMassDNS = %s, want missing %d extra %d duplicate %d not ok %d",
+					v, tc.want.Missing, tc.want.Extra, tc.want.Duplicate, tc.want.NotOK)
+			}
+		})
 	}
 }
