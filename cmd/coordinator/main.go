@@ -7,6 +7,7 @@
 //	coordinator retry   --scan NAME --nats URL           queue a scan's failed units again
 //	coordinator search  --suffix DOMAIN [--scan NAME] [--format ips|table|csv|json] [--group netblock]
 //	coordinator export  --scan NAME [--format jsonl|sonar]
+//	coordinator serve   [--listen 127.0.0.1:8080]              the JSON API and the page (read-only)
 package main
 
 import (
@@ -33,6 +34,7 @@ commands:
   retry    queue a scan's failed (dead-lettered) units again
   search   find stored PTRs by domain suffix
   export   write every stored row of a scan (jsonl or sonar)
+  serve    the read-only JSON API (/api/v1/) and the page with the IPv4 map, on loopback by default
 
 Run 'coordinator COMMAND -h' for the flags of a command.
 Environment: PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE, PTRSWEEP_RESOLVERS stand in for
@@ -49,11 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"sweep": cmdSweep, "publish": cmdPublish, "status": cmdStatus, "retry": cmdRetry,
-		"search": cmdSearch, "export": cmdExport,
+		"search": cmdSearch, "export": cmdExport, "serve": cmdServe,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search or export)", args[0]))
+		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export or serve)", args[0]))
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
