@@ -76,7 +76,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 // compileQuery parses and compiles src over the ptr table's columns. On a
 // bad query it answers 400 with the position and what was expected, and
 // returns false.
-func compileQuery(w http.ResponseWriter, src string) (query.Node, query.Clause, bool) {
+func compileQuery(w http.ResponseWriter, src string) (query.Node, store.Where, bool) {
 	n, err := query.Parse(src)
 	var c query.Clause
 	if err == nil {
@@ -89,9 +89,9 @@ func compileQuery(w http.ResponseWriter, src string) (query.Node, query.Clause, 
 			body.Position, body.Expected = qe.Pos, qe.Expected
 		}
 		writeJSON(w, http.StatusBadRequest, body)
-		return nil, query.Clause{}, false
+		return nil, store.Where{}, false
 	}
-	return n, c, true
+	return n, store.Where{SQL: c.SQL, Args: c.Args}, true
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/hilbert"
-	"github.com/ptrsweep/ptrsweep/internal/query"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
@@ -35,10 +34,10 @@ const (
 
 // Store is what the handlers read; *store.Store is one.
 type Store interface {
-	List(ctx context.Context, where query.Clause, page, pageSize int, lim store.Limits) (store.Page, error)
+	List(ctx context.Context, where store.Where, page, pageSize int, lim store.Limits) (store.Page, error)
 	Scans(ctx context.Context) ([]sweep.ScanRecord, error)
 	NetOutcomes(ctx context.Context, lo, hi uint32, lim store.Limits) ([]store.NetOutcome, error)
-	MatchingNets(ctx context.Context, where query.Clause, lo, hi uint32, limit int, lim store.Limits) ([]uint32, error)
+	MatchingNets(ctx context.Context, where store.Where, lo, hi uint32, limit int, lim store.Limits) ([]uint32, error)
 	DataVersion(ctx context.Context) (string, error)
 }
 

@@ -8,15 +8,15 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/ptrsweep/ptrsweep/internal/query"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
 // Limits bound one read of the API: ClickHouse stops a query that runs
 // longer than MaxExecutionTime or reads more than MaxRowsToRead rows
-// (settings max_execution_time, max_rows_to_read with read_overflow_mode
-// 'throw', present on 18.16 and current releases). Zero values leave the
-// server's defaults.
+// (settings max_execution_time and max_rows_to_read, present on 18.16 and
+// current releases; read_overflow_mode is left at its default, 'throw': the
+// native protocol of 18.16 carries only integer settings from this client).
+// Zero values leave the server's defaults.
 type Limits struct {
 	MaxExecutionTime time.Duration
 	MaxRowsToRead    uint64
@@ -30,8 +30,7 @@ func (l Limits) context(ctx context.Context) context.Context {
 		set["max_execution_time"] = max(int(l.MaxExecutionTime.Round(time.Second)/time.Second), 1)
 	}
 	if l.MaxRowsToRead > 0 {
-		set["max_rows_to_read"] = l.MaxRowsToRead
-		set["read_overflow_mode"] = "throw"
+		set["max_rows_to_read"] = int(min(l.MaxRowsToRead, 1<<62))
 	}
 	if len(set) == 0 {
 		return ctx
@@ -55,12 +54,19 @@ type Page struct {
 	Total uint64
 }
 
-// List returns page (0-based) of pageSize rows matching where, a clause
-// compiled by query.Compile over query.PTRColumns, and the number of
+// Where is a condition on the ptr table's columns with one '?' per
+// argument, such as a clause compiled by query.Compile over
+// query.PTRColumns. Its SQL must be one expression.
+type Where struct {
+	SQL  string
+	Args []any
+}
+
+// List returns page (0-based) of pageSize rows matching where and the number of
 // matching rows. Rows of superseded attempts are left out and each
 // (scan, ip, ptr) is listed once. Both reads are bounded by lim. A page
 // past the end is empty. It is safe for concurrent use.
-func (s *Store) List(ctx context.Context, where query.Clause, page, pageSize int, lim Limits) (Page, error) {
+func (s *Store) List(ctx context.Context, where Where, page, pageSize int, lim Limits) (Page, error) {
 	if page < 0 || pageSize <= 0 {
 		return Page{}, fmt.Errorf("list rows: page %d of size %d: want page ≥ 0 and size > 0", page, pageSize)
 	}
@@ -112,7 +118,7 @@ type NetOutcome struct {
 func (s *Store) NetOutcomes(ctx context.Context, lo, hi uint32, lim Limits) ([]NetOutcome, error) {
 	ctx = lim.context(ctx)
 	from, args := currentRows(false, "")
-	q := "SELECT intDiv(ip, 256) AS net, toString(status) AS st, uniqExact(ip) FROM " + from +
+	q := "SELECT toUInt32(intDiv(ip, 256)) AS net, toString(status) AS st, uniqExact(ip) FROM " + from +
 		" WHERE attempt >= below AND ip BETWEEN ? AND ? GROUP BY net, st ORDER BY net, st"
 	rows, err := s.conn.Query(ctx, q, append(args, lo, hi)...)
 	if err != nil {
@@ -122,18 +128,18 @@ func (s *Store) NetOutcomes(ctx context.Context, lo, hi uint32, lim Limits) ([]N
 	var out []NetOutcome
 	for rows.Next() {
 		var (
-			net64 uint64
-			st    string
-			n     uint64
+			net uint32
+			st  string
+			n   uint64
 		)
-		if err := rows.Scan(&net64, &st, &n); err != nil {
+		if err := rows.Scan(&net, &st, &n); err != nil {
 			return nil, fmt.Errorf("outcomes per /24: %w", err)
 		}
 		status, err := sweep.ParseStatus(st)
 		if err != nil {
 			return nil, fmt.Errorf("outcomes per /24: %w", err)
 		}
-		out = append(out, NetOutcome{Net: uint32(net64), Status: status, Addresses: uint32(n)})
+		out = append(out, NetOutcome{Net: net, Status: status, Addresses: uint32(n)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("outcomes per /24: %w", err)
@@ -144,10 +150,10 @@ func (s *Store) NetOutcomes(ctx context.Context, lo, hi uint32, lim Limits) ([]N
 // MatchingNets returns the distinct /24 numbers (ascending) of the current
 // rows matching where with addresses lo to hi, at most limit of them. It
 // is bounded by lim and safe for concurrent use.
-func (s *Store) MatchingNets(ctx context.Context, where query.Clause, lo, hi uint32, limit int, lim Limits) ([]uint32, error) {
+func (s *Store) MatchingNets(ctx context.Context, where Where, lo, hi uint32, limit int, lim Limits) ([]uint32, error) {
 	ctx = lim.context(ctx)
 	from, args := currentRows(false, "")
-	q := "SELECT DISTINCT intDiv(ip, 256) AS net FROM " + from +
+	q := "SELECT DISTINCT toUInt32(intDiv(ip, 256)) AS net FROM " + from +
 		" WHERE attempt >= below AND ip BETWEEN ? AND ? AND " + where.SQL + " ORDER BY net LIMIT " + strconv.Itoa(max(limit, 0))
 	args = append(append(args, lo, hi), where.Args...)
 	rows, err := s.conn.Query(ctx, q, args...)
@@ -157,11 +163,11 @@ func (s *Store) MatchingNets(ctx context.Context, where query.Clause, lo, hi uin
 	defer rows.Close()
 	var out []uint32
 	for rows.Next() {
-		var n uint64
+		var n uint32
 		if err := rows.Scan(&n); err != nil {
 			return nil, fmt.Errorf("matching /24s: %w", err)
 		}
-		out = append(out, uint32(n))
+		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("matching /24s: %w", err)

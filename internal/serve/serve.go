@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg Config) error {
 		defer q.Close()
 	}
 	ac := cfg.API
-	ac.Store, ac.Status, ac.Logger = st, statusReader{st: st, q: q}, log
+	ac.Store, ac.Status, ac.Logger = st, NewStatusReader(st, q), log
 	if cfg.Metrics != nil {
 		tel, err := telemetry.NewServer(telemetry.ServerConfig{Addr: cfg.Listen, Metrics: cfg.Metrics, Logger: log})
 		if err != nil {
@@ -113,6 +113,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("serve: shut down: %w", err)
 	}
 	return nil
+}
+
+// NewStatusReader returns the api.StatusReader of `coordinator status`'s
+// reading over st and, when not nil, q.
+func NewStatusReader(st *store.Store, q *queue.Queue) api.StatusReader {
+	return statusReader{st: st, q: q}
 }
 
 // statusReader reads scan statuses with the coordinator's status reading.
