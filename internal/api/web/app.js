@@ -129,15 +129,26 @@ function mapURL() {
   return "/api/v1/map.png?" + p.toString();
 }
 
+let mapSeq = 0;
+
+// showMap loads the map of the current view; an answer overtaken by a
+// later call is dropped.
 async function showMap() {
+  const seq = ++mapSeq;
+  const shown = view;
   const r = await api(mapURL());
+  if (seq !== mapSeq) return;
   const img = $("map-img");
   if (!r.ok) { const b = await r.json(); img.hidden = true; $("search-error").textContent = "map: " + b.error; $("search-error").hidden = false; return; }
   const blob = await r.blob();
+  if (seq !== mapSeq) return;
   if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
   img.src = URL.createObjectURL(blob);
-  img.dataset.view = view;
+  img.dataset.view = shown;
   img.hidden = false;
+  img.onload = () => { img.style.width = Math.max(img.naturalWidth, 512) + "px"; };
+  const bits = Number(view.split("/")[1]);
+  if (bits <= 8) $("view-bits").value = bits;
   const lr = await api("/api/v1/map/legend?mode=" + $("mode").value);
   if (lr.ok) {
     const lg = await lr.json();
