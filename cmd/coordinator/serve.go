@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/ptrsweep/ptrsweep/cmd/internal/metricsflag"
-	"github.com/ptrsweep/ptrsweep/internal/serve"
 	"github.com/ptrsweep/ptrsweep/internal/api"
 	"github.com/ptrsweep/ptrsweep/internal/cli"
+	"github.com/ptrsweep/ptrsweep/internal/serve"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 )
 
