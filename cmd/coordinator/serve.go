@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +37,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cli.ParseOrUsage(fs, args, stderr, "coordinator serve [--listen 127.0.0.1:8080] [--clickhouse DSN] [--nats URL] [--token-file F] [--cors-origin O]"); err != nil {
 		return err
 	}
-	if _, _, err := net.SplitHostPort(*listen); err != nil {
+	if err := checkListen(*listen); err != nil {
 		return cli.Usagef("--listen %q: %v (want IP:port, such as 127.0.0.1:8080)", *listen, err)
 	}
 	if *pageSize < 1 || *pageSize > api.MaxPageSize {
@@ -79,4 +81,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Limits: store.Limits{MaxExecutionTime: *maxExec, MaxRowsToRead: *maxRows}},
 		Listening: func(a net.Addr) { fmt.Fprintf(stdout, "serving on http://%s/\n", a) },
 	})
+}
+
+// checkListen accepts IP:port (an empty host means every address); a host
+// name is refused, so serve never resolves one.
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("host %q is not an IP address", host)
+		}
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
 }
