@@ -180,4 +180,5 @@ $("map-img").addEventListener("click", async (e) => {
 
 refreshScans();
 setInterval(refreshScans, 3000);
-showMap();
+const initial = new URLSearchParams(location.search).get("q");
+if (initial) { $("query").value = initial; search(1); } else { showMap(); }
