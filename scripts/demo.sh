@@ -22,3 +22,24 @@ echo "== coordinator search --suffix security.fleet.example --scan $scan --group
 echo
 echo "== first rows of: coordinator search --suffix security.fleet.example --scan $scan --format table"
 "$bin/coordinator" search --suffix security.fleet.example --scan "$scan" --format table --clickhouse "$dsn" | sed -n 1,12p
+echo
+# The API and the page on the demo's data. On a terminal serve runs in the
+# foreground until Ctrl-C; otherwise (make demo in a script or CI) it runs for
+# DEMO_SERVE_SECONDS and the demo exits.
+listen=${DEMO_LISTEN:-127.0.0.1:8080}
+query="ptr_part = 'security.fleet.example' AND scan = '$scan'"
+url="http://$listen/?q=$(printf %s "$query" | sed "s/ /%20/g; s/'/%27/g; s/=/%3D/g")"
+echo "== coordinator serve --listen $listen: open $url"
+if [ -t 1 ]; then
+  echo "   (Ctrl-C stops it)"
+  "$bin/coordinator" serve --listen "$listen" --clickhouse "$dsn" --log-level warn || true
+else
+  secs=${DEMO_SERVE_SECONDS:-10}
+  echo "   (not a terminal: serving for ${secs}s; to serve again: $bin/coordinator serve --listen $listen --clickhouse $dsn)"
+  rc=0
+  timeout --signal=TERM "$secs" "$bin/coordinator" serve --listen "$listen" --clickhouse "$dsn" --log-level warn || rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+    echo "demo: coordinator serve failed (exit $rc)" >&2
+    exit "$rc"
+  fi
+fi

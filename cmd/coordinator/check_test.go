@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,6 +17,10 @@ func TestCheckConfig(t *testing.T) {
 	nats, ch := testenv.TripwireAddr(t), testenv.TripwireAddr(t)
 	t.Setenv("PTRSWEEP_NATS", "nats://sweeper:n4tspw@"+nats)
 	t.Setenv("PTRSWEEP_CLICKHOUSE", "clickhouse://reader:chpw@"+ch+"/sweeps")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	plan := []string{"--cidr", "198.18.0.0/22", "--allow-reserved", "--scan", "chk"}
 	good := []struct {
 		args []string
@@ -29,6 +35,7 @@ func TestCheckConfig(t *testing.T) {
 		{[]string{"retry", "--check-config", "--scan", "chk"}, []string{"config ok: coordinator retry scan=chk nats=nats://" + nats}},
 		{[]string{"search", "--check-config", "--suffix", "fleet.example"}, []string{"config ok: coordinator search clickhouse=reader@" + ch + "/sweeps"}},
 		{[]string{"export", "--check-config", "--scan", "chk"}, []string{"config ok: coordinator export scan=chk clickhouse=reader@" + ch + "/sweeps"}},
+		{[]string{"serve", "--check-config", "--token-file", tokenFile}, []string{"config ok: coordinator serve listen=127.0.0.1:8080 token=true metrics=off nats=nats://" + nats, "clickhouse=reader@" + ch + "/sweeps"}},
 	}
 	for _, tt := range good {
 		code, out, stderr := runCmd(tt.args...)
@@ -58,6 +65,11 @@ func TestCheckConfig(t *testing.T) {
 		{[]string{"retry", "--check-config", "--scan", "chk", "--nats-creds", "/nonexistent"}, "creds"},
 		{[]string{"search", "--check-config", "--suffix", "fleet.example", "--clickhouse", "clickhouse://" + ch + "/db?password_file=/nonexistent"}, "password_file"},
 		{[]string{"export", "--check-config", "--scan", "x/y"}, "--scan"},
+		{[]string{"serve", "--check-config", "--listen", "localhost:8080"}, "--listen"},
+		{[]string{"serve", "--check-config", "--page-size", "0"}, "--page-size"},
+		{[]string{"serve", "--check-config", "--max-execution-time", "10ms"}, "--max-execution-time"},
+		{[]string{"serve", "--check-config", "--token-file", "/nonexistent"}, "--token-file"},
+		{[]string{"serve", "--check-config", "--metrics-listen", "127.0.0.1:99999"}, "--metrics-listen"},
 	}
 	for _, tt := range bad {
 		code, out, stderr := runCmd(tt.args...)

@@ -12,6 +12,7 @@
 //	coordinator import  --scan NAME --format sonar|jsonl|massdns|zdns FILE[.gz]
 //	coordinator fleets  [--scan NAME] [--suffix DOMAIN] [--min-addresses N] [--format table|json]
 //	coordinator diff    --from SCAN --to SCAN [--suffix DOMAIN] [--format table|json|csv]
+//	coordinator serve   [--listen 127.0.0.1:8080]              the JSON API and the page (read-only)
 package main
 
 import (
@@ -43,6 +44,7 @@ commands:
   import   load another tool's rDNS file (Sonar, jsonl, massdns, zdns) into a new scan
   fleets   cluster a scan's or a suffix's names by template, with netblocks, ASNs, countries
   diff     addresses whose PTRs appeared, disappeared or changed between two scans
+  serve    the read-only JSON API (/api/v1/) and the page with the IPv4 map, on loopback by default
 
 Run 'coordinator COMMAND -h' for the flags of a command.
 Environment: PTRSWEEP_NATS, PTRSWEEP_CLICKHOUSE, PTRSWEEP_RESOLVERS stand in for
@@ -60,10 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"sweep": cmdSweep, "publish": cmdPublish, "status": cmdStatus, "retry": cmdRetry,
 		"search": cmdSearch, "export": cmdExport, "asn": cmdASN, "lookup": cmdLookup, "import": cmdImport, "fleets": cmdFleets, "diff": cmdDiff,
+		"serve": cmdServe,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export, asn, lookup, import, fleets or diff)", args[0]))
+		cli.Report(stderr, "coordinator", cli.Usagef("unknown command %q (want sweep, publish, status, retry, search, export, asn, lookup, import, fleets, diff or serve)", args[0]))
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)

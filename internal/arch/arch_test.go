@@ -30,6 +30,9 @@ var owners = map[string][]string{
 	"github.com/prometheus/client_golang":  {"internal/telemetry"},
 	"github.com/prometheus/client_model":   {"internal/telemetry"},
 	"github.com/prometheus/common":         {"internal/telemetry"},
+	// chromedp drives the browser test of internal/api: test code only.
+	"github.com/chromedp/chromedp": {},
+	"github.com/chromedp/cdproto":  {},
 }
 
 // layer gives each package prefix its level; a package may import only
@@ -46,6 +49,10 @@ var layers = []struct {
 	{"internal/queue", 3}, {"internal/resolve", 3}, {"internal/store", 3},
 	{"internal/worker", 4}, {"internal/bulk", 4}, {"internal/cli", 4},
 	{"internal/coordinator", 5},
+	// The HTTP API and page, over interfaces that the store and the
+	// coordinator's status satisfy; serve joins them (and telemetry).
+	{"internal/api", 5},
+	{"internal/serve", 6},
 	// Metrics and health read the loops' and the engine's stats; only the
 	// mains import it.
 	{"internal/telemetry", 5},

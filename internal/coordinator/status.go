@@ -63,11 +63,11 @@ func Status(ctx context.Context, cfg StatusConfig, out io.Writer) error {
 	}
 	defer st.Close()
 	var q pendingReader // stays a nil interface without NATS
-	if cfg.Queue.URL != "" {
-		jq, err := queue.Connect(ctx, cfg.queueConfig(clientStatus, true))
-		if err != nil {
-			return err
-		}
+	jq, err := ConnectStatusQueue(ctx, cfg.Conn)
+	if err != nil {
+		return err
+	}
+	if jq != nil {
 		defer jq.Close()
 		q = jq
 	}
@@ -105,12 +105,42 @@ func status(ctx context.Context, st statusStore, q pendingReader, cfg StatusConf
 	}
 }
 
+// ConnectStatusQueue connects to the NATS of conn as `coordinator status`
+// does, to read scans' queue state; it returns nil and no error when conn
+// has no NATS URL. The caller closes the queue.
+func ConnectStatusQueue(ctx context.Context, conn Conn) (*queue.Queue, error) {
+	if conn.Queue.URL == "" {
+		return nil, nil
+	}
+	return queue.Connect(ctx, conn.queueConfig(clientStatus, true))
+}
+
+// notFoundError is report's error for a scan that does not exist; it
+// matches store.ErrScanNotFound.
+type notFoundError struct{ msg string }
+
+func (e notFoundError) Error() string { return e.msg }
+func (e notFoundError) Unwrap() error { return store.ErrScanNotFound }
+
+// ReadStatus takes one status reading of the scan, the one `coordinator
+// status` prints: the unit log, the plan cursor and, when q is not nil, the
+// queue (a queue error leaves Report.Queue nil). A scan that does not exist
+// is an error matching store.ErrScanNotFound. It is safe for concurrent
+// use when st and q are.
+func ReadStatus(ctx context.Context, st *store.Store, q *queue.Queue, scan string) (Report, error) {
+	var pr pendingReader // stays a nil interface without a queue
+	if q != nil {
+		pr = q
+	}
+	return report(ctx, st, pr, scan)
+}
+
 // report takes one reading of the scan; q may be nil.
 func report(ctx context.Context, st statusStore, q pendingReader, scan string) (Report, error) {
 	rec, err := st.Scan(ctx, scan)
 	if err != nil {
 		if errors.Is(err, store.ErrScanNotFound) {
-			return Report{}, fmt.Errorf("scan %q not found in database %s (check --scan and --clickhouse)", scan, st.Database())
+			return Report{}, notFoundError{msg: fmt.Sprintf("scan %q not found in database %s (check --scan and --clickhouse)", scan, st.Database())}
 		}
 		return Report{}, err
 	}

@@ -34,3 +34,8 @@ var ErrOldSchema = errors.New("database created by an older ptrsweep")
 // limit, too many simultaneous queries. They are transient; a writer should
 // insert less often (see Overloaded).
 var ErrOverloaded = errors.New("clickhouse overloaded")
+
+// ErrLimitExceeded is matched (see LimitExceeded) by read errors by which
+// ClickHouse stopped a query at a bound of Limits: it ran too long or read
+// too many rows. Retrying the same query does not help; narrowing it does.
+var ErrLimitExceeded = errors.New("clickhouse query limit exceeded")

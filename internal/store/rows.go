@@ -275,14 +275,16 @@ func (s *Store) stream(ctx context.Context, query string, args []any, emit func(
 	return rows.Err()
 }
 
-// scanRow reads one row of rowColumns.
-func scanRow(rows driver.Rows) (sweep.Row, error) {
+// scanRow reads one row of rowColumns, and into more the columns that
+// follow them.
+func scanRow(rows driver.Rows, more ...any) (sweep.Row, error) {
 	var (
 		r              sweep.Row
 		ip             uint32
 		status, fcrdns string
 	)
-	if err := rows.Scan(&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt, &r.Attempt); err != nil {
+	dest := append([]any{&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt, &r.Attempt}, more...)
+	if err := rows.Scan(dest...); err != nil {
 		return sweep.Row{}, fmt.Errorf("read row: %w", err)
 	}
 	r.IP = netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)})
