@@ -169,7 +169,7 @@ func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 	}
 
 	code, out, stderr = runCmd("lookup", "198.18.200.1", "--clickhouse", dsn)
-	if code != 0 || !strings.Contains(stderr, "no stored rows for 198.18.200.1/32") {
-		t.Errorf("lookup of an address without rows: exit %d, stderr %q", code, stderr)
+	if code != 0 || !strings.Contains(stderr, "no stored rows for 198.18.200.1/32") || strings.Contains(out, "198.18.200.1") {
+		t.Errorf("lookup of an address without rows: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }

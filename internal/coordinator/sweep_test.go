@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
-
-var quiet = slog.New(slog.DiscardHandler)
 
 func TestSummarise(t *testing.T) {
 	p := testPlan(t, "sm", "198.18.0.0/22")

@@ -19,9 +19,6 @@ import (
 // DefaultBatch is the number of rows Decode hands over at once.
 const DefaultBatch = 100_000
 
-// maxLine bounds one input line.
-const maxLine = 1 << 20
-
 // Options configures Decode.
 type Options struct {
 	// Format is the input format.
