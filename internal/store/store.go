@@ -63,11 +63,13 @@ func OpenOptions(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{conn: conn, opts: opts}
-	if err := s.applySchema(ctx); err != nil {
+	// Refuse a database of an older release before touching it: its
+	// tables would make the newer statements fail with a confusing error.
+	if err := s.checkColumns(ctx); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
-	if err := s.checkColumns(ctx); err != nil {
+	if err := s.applySchema(ctx); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
@@ -81,17 +83,18 @@ var requiredColumns = []struct{ table, column string }{
 	{"ptr", "attempt"},
 }
 
-// checkColumns fails with ErrOldSchema when a table lacks a column that
-// only a new database provides.
+// checkColumns fails with ErrOldSchema when an existing table lacks a
+// column that only a new database provides. A table that does not exist yet
+// is fine: the schema creates it whole.
 func (s *Store) checkColumns(ctx context.Context) error {
 	for _, rc := range requiredColumns {
-		var n uint64
-		err := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = ? AND name = ?",
-			rc.table, rc.column).Scan(&n)
+		var has, cols uint64
+		err := s.conn.QueryRow(ctx, "SELECT countIf(name = ?), count() FROM system.columns WHERE database = currentDatabase() AND table = ?",
+			rc.column, rc.table).Scan(&has, &cols)
 		if err != nil {
 			return fmt.Errorf("check schema of database %s at %s: %w", s.opts.Database, s.opts.Addr, err)
 		}
-		if n == 0 {
+		if cols > 0 && has == 0 {
 			return fmt.Errorf("%w: database %s at %s: table %s has no column %s (its rows cannot be told apart by attempt, and ClickHouse cannot add it to the table's engine); "+
 				"use a new database (another name in the DSN), or copy the old data into one: see \"Databases of older releases\" in schema/README.md",
 				ErrOldSchema, s.opts.Database, s.opts.Addr, rc.table, rc.column)
