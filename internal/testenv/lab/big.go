@@ -3,6 +3,7 @@ package lab
 import (
 	"bufio"
 	"fmt"
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -49,14 +50,14 @@ func NewBig(prefix netip.Prefix, n int) (*Big, error) {
 func (s *Big) Len() int { return s.n }
 
 // Addr returns the i-th address, 0 ≤ i < Len.
-func (s *Big) Addr(i int) netip.Addr { return u2a(s.base + uint32(i)) }
+func (s *Big) Addr(i int) netip.Addr { return cidr.Uint32ToAddr(s.base + uint32(i)) }
 
 // Index returns the index of ip in the world, or false when it is outside.
 func (s *Big) Index(ip netip.Addr) (int, bool) {
 	if !ip.Is4() {
 		return 0, false
 	}
-	v := a2u(ip)
+	v := cidr.AddrToUint32(ip)
 	if v < s.base || v-s.base >= uint32(s.n) {
 		return 0, false
 	}
@@ -85,7 +86,7 @@ func (s *Big) CIDRs() []netip.Prefix {
 			}
 			bits--
 		}
-		out = append(out, netip.PrefixFrom(u2a(uint32(lo)), bits))
+		out = append(out, netip.PrefixFrom(cidr.Uint32ToAddr(uint32(lo)), bits))
 		lo += uint64(1) << (32 - bits)
 	}
 	return out
@@ -103,7 +104,7 @@ func BigExpect(ip netip.Addr) []string {
 		return nil
 	}
 	a := ip.As4()
-	h := mix(a2u(ip)) % 100
+	h := mix(cidr.AddrToUint32(ip)) % 100
 	if h >= 75 {
 		return nil
 	}
@@ -197,13 +198,4 @@ func (s *Big) fillZone(w *bufio.Writer, zone string, from, to int) error {
 		}
 	}
 	return nil
-}
-
-func a2u(ip netip.Addr) uint32 {
-	a := ip.As4()
-	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-}
-
-func u2a(v uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

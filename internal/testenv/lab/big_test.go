@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -70,7 +71,7 @@ func TestBigExpect(t *testing.T) {
 	for i := range s.Len() {
 		ip := s.Addr(i)
 		got := BigExpect(ip)
-		h := mix(a2u(ip)) % 100
+		h := mix(cidr.AddrToUint32(ip)) % 100
 		want := 0
 		switch {
 		case BigEmpty(ip) || h >= 75:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -221,7 +222,7 @@ func internetAddr(ip netip.Addr) (p Provider, fleet string, n int) {
 		return Provider{}, f, 1
 	}
 	p, _ = InternetProvider(ip)
-	v := a2u(ip)
+	v := cidr.AddrToUint32(ip)
 	h := int(mix(v^saltPTR) % 100)
 	if (kind == Kind24Dense && h >= 95) || (kind == Kind24Sparse && h >= p.SparsePercent) {
 		return p, "", 0
@@ -271,10 +272,10 @@ func (st InternetStats) Rows() map[sweep.Status]int {
 func CountInternet(prefix netip.Prefix) InternetStats {
 	st := InternetStats{Status: map[sweep.Status]int{}, Kinds: map[Kind24]int{}, Fleet: map[string]int{}}
 	prefix = prefix.Masked()
-	lo := uint64(a2u(prefix.Addr()))
+	lo := uint64(cidr.AddrToUint32(prefix.Addr()))
 	hi := lo + uint64(1)<<(32-prefix.Bits())
 	for v := lo; v < hi; v++ {
-		ip := u2a(uint32(v))
+		ip := cidr.Uint32ToAddr(uint32(v))
 		if v%256 == 0 || v == lo {
 			st.Kinds[InternetKind(ip)]++
 		}

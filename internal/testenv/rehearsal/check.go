@@ -3,6 +3,7 @@ package rehearsal
 import (
 	"context"
 	"fmt"
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"io"
 	"math/rand/v2"
 	"net/netip"
@@ -223,7 +224,7 @@ type rowKey struct {
 func (r *rig) compareSample(ctx context.Context, rep *Report) error {
 	n := 1 << (24 - r.cfg.CIDR.Bits())
 	k := max(1, int(float64(n)*r.cfg.SampleShare+0.5))
-	base := a2u(r.cfg.CIDR.Addr()) >> 8
+	base := cidr.AddrToUint32(r.cfg.CIDR.Addr()) >> 8
 	picked := rand.Perm(n)[:k]
 	slices.Sort(picked)
 	want := map[rowKey]bool{}
@@ -233,7 +234,7 @@ func (r *rig) compareSample(ctx context.Context, rep *Report) error {
 		b := base + uint32(p)
 		ids[i] = strconv.FormatUint(uint64(b), 10)
 		for d := range uint32(256) {
-			ip := u2a(b<<8 | d)
+			ip := cidr.Uint32ToAddr(b<<8 | d)
 			rows = sweep.Rows(rows[:0], sweep.Unit{Prefix: r.cfg.CIDR}, lab.InternetExpect(ip).Result(ip))
 			for _, row := range rows {
 				want[rowKey{b<<8 | d, row.PTR, row.Status.String()}] = true
@@ -260,25 +261,16 @@ func (r *rig) compareSample(ctx context.Context, rep *Report) error {
 		seen[key] = true
 		if !want[key] {
 			rep.Foreign++
-			rep.example(fmt.Sprintf("foreign %s %q %s", u2a(key.ip), key.ptr, key.status))
+			rep.example(fmt.Sprintf("foreign %s %q %s", cidr.Uint32ToAddr(key.ip), key.ptr, key.status))
 		}
 	}
 	for key := range want {
 		if !seen[key] {
 			rep.Missing++
-			rep.example(fmt.Sprintf("missing %s %q %s", u2a(key.ip), key.ptr, key.status))
+			rep.example(fmt.Sprintf("missing %s %q %s", cidr.Uint32ToAddr(key.ip), key.ptr, key.status))
 		}
 	}
 	return nil
-}
-
-func a2u(ip netip.Addr) uint32 {
-	a := ip.As4()
-	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-}
-
-func u2a(v uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 // sampler records the peak RSS (VmHWM) of processes every second until
