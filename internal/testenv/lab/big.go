@@ -3,11 +3,12 @@ package lab
 import (
 	"bufio"
 	"fmt"
-	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 )
 
 // Big is the lab's big, uniform world, the one `make bench` serves with

@@ -3,13 +3,14 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 )
 
 func mustBig(t *testing.T, prefix string, n int) *Big {

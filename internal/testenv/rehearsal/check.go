@@ -3,7 +3,6 @@ package rehearsal
 import (
 	"context"
 	"fmt"
-	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"io"
 	"math/rand/v2"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/cidr"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
