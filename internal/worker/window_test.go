@@ -81,3 +81,20 @@ func TestSmallUnitsFillTheWindow(t *testing.T) {
 		t.Errorf("engine PeakInFlight = %d, want more than %d (the addresses of Units /28 units)", got, limit)
 	}
 }
+
+// TestFetchSlots checks how many free slots the fetch loop waits for: a
+// whole unit at least, several small units to a pull.
+func TestFetchSlots(t *testing.T) {
+	tests := []struct{ resolving, held, weight, want int }{
+		{32, 1024, slotsPerUnit, slotsPerUnit}, // /24 units, Units 2: one at a time
+		{32, 1024, 1, 8},                       // /28 units: eight to a pull
+		{1024, 16384, 1, 256},                  // Units 64
+		{16, 16, slotsPerUnit, 16},             // never more than the capacity
+		{32, 8, 1, 2},                          // held is the smaller bound
+	}
+	for _, tt := range tests {
+		if got := fetchSlots(tt.resolving, tt.held, tt.weight); got != tt.want {
+			t.Errorf("fetchSlots(%d, %d, %d) = %d, want %d", tt.resolving, tt.held, tt.weight, got, tt.want)
+		}
+	}
+}

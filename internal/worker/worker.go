@@ -155,6 +155,7 @@ type Worker struct {
 	cfg   Config
 	log   *slog.Logger
 	stats Stats
+	beats *heartbeats
 }
 
 // slotsPerUnit is the number of slots (of Units and MaxHeld) a /24 or
@@ -222,7 +223,7 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name)}, nil
+	return &Worker{cfg: cfg, log: cfg.Logger.With("worker", cfg.Name), beats: newHeartbeats(cfg.Heartbeat)}, nil
 }
 
 // Stats returns the worker's running totals. Safe to call at any time.
@@ -247,6 +248,13 @@ func (w *Worker) Run(ctx context.Context) {
 	batchWG.Add(1)
 	go func() { defer batchWG.Done(); b.run() }()
 
+	// One heartbeat loop for every unit held; it stops once they are done.
+	beatCtx, stopBeats := context.WithCancel(resolveCtx)
+	var beatWG sync.WaitGroup
+	beatWG.Add(1)
+	go func() { defer beatWG.Done(); w.beats.run(beatCtx) }()
+	defer func() { stopBeats(); beatWG.Wait() }()
+
 	// Two kinds of token bound what a worker holds. resolving: one per unit
 	// being resolved (Units). held: one per unit fetched and not yet acked
 	// or handed back (MaxHeld), which includes units waiting for the store;
@@ -263,28 +271,25 @@ func (w *Worker) Run(ctx context.Context) {
 	weight := slotsPerUnit // of the last unit fetched
 	var units sync.WaitGroup
 	backoff := w.cfg.RetryBackoff
-	acquire := func(c chan struct{}) bool {
-		select {
-		case c <- struct{}{}:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 fetch:
 	for {
-		if !acquire(held) {
+		// Wait for a batch of free slots before pulling: with small units
+		// each completion frees one slot, and a pull request per unit
+		// costs the queue more than resolving a /28 does.
+		want := fetchSlots(cap(resolving), cap(held), weight)
+		if !acquireN(ctx, held, want) {
 			break
 		}
-		if !acquire(resolving) {
-			<-held
+		if !acquireN(ctx, resolving, want) {
+			release(held, want)
 			break
 		}
-		free := min(cap(resolving)-len(resolving), cap(held)-len(held))/weight + 1
-		ds, err := w.cfg.Queue.Fetch(ctx, free)
+		have := want // slots of each kind this loop holds for the units it fetches
+		free := (have + min(cap(resolving)-len(resolving), cap(held)-len(held))) / weight
+		ds, err := w.cfg.Queue.Fetch(ctx, max(free, 1))
 		if err != nil || len(ds) == 0 {
-			<-resolving
-			<-held
+			release(resolving, have)
+			release(held, have)
 			if ctx.Err() != nil {
 				break
 			}
@@ -309,34 +314,24 @@ fetch:
 			continue
 		}
 		backoff = w.cfg.RetryBackoff
-		// take acquires n more slots of each kind, or none when ctx ends.
-		take := func(n int) bool {
-			if !acquireN(ctx, held, n) {
-				return false
-			}
-			if !acquireN(ctx, resolving, n) {
-				release(held, n)
-				return false
-			}
-			return true
-		}
 		for i, d := range ds {
 			wt := unitWeight(uint64(d.Unit().Addresses()))
 			weight = wt
-			// The first unit holds one slot of each already. A unit larger
-			// than the last one may wait here for slots to free up.
-			need := wt
-			if i == 0 {
-				need--
-			}
-			if !take(need) {
-				if i == 0 {
-					release(held, 1)
-					release(resolving, 1)
+			// Slots held from the batch go first; a unit larger than what
+			// is left may wait here for slots to free up.
+			if need := wt - have; need > 0 {
+				if !acquireN(ctx, held, need) {
+					w.handBack(ctx, ds[i:])
+					break fetch
 				}
-				w.handBack(ctx, ds[i:])
-				break fetch
+				if !acquireN(ctx, resolving, need) {
+					release(held, need)
+					w.handBack(ctx, ds[i:])
+					break fetch
+				}
+				have = wt
 			}
+			have -= wt
 			units.Add(1)
 			go func() {
 				defer units.Done()
@@ -344,6 +339,8 @@ fetch:
 				w.process(ctx, resolveCtx, b, d, func() { release(resolving, wt) })
 			}()
 		}
+		release(resolving, have)
+		release(held, have)
 	}
 
 	// Shutdown: give in-flight units the grace period, then cancel them; the
@@ -384,26 +381,10 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 	var once sync.Once
 	defer once.Do(resolved)
 	u := d.Unit()
-	log := w.log.With("unit", u.ID(), "attempt", d.Attempt(), "attempt_id", d.AttemptID())
-	hbCtx, stopHB := context.WithCancel(resolveCtx)
-	var hbWG sync.WaitGroup
-	hbWG.Add(1)
-	go func() {
-		defer hbWG.Done()
-		t := time.NewTicker(w.cfg.Heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-hbCtx.Done():
-				return
-			case <-t.C:
-				if err := d.InProgress(hbCtx); err != nil && hbCtx.Err() == nil {
-					log.Warn("heartbeat", "err", err)
-				}
-			}
-		}
-	}()
-	defer func() { stopHB(); hbWG.Wait() }()
+	log := sync.OnceValue(func() *slog.Logger {
+		return w.log.With("unit", u.ID(), "attempt", d.Attempt(), "attempt_id", d.AttemptID())
+	})
+	defer w.beats.add(d, log)()
 
 	if err := w.refuse(u); err != nil {
 		once.Do(resolved)
@@ -443,10 +424,10 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 		if errors.Is(err, errNotStored) {
 			// Shutdown while the store was down: leave the unit unacked;
 			// it is redelivered after AckWait.
-			log.Warn("unit not stored before shutdown; it will be redelivered")
+			log().Warn("unit not stored before shutdown; it will be redelivered")
 			return
 		}
-		log.Error("the store refuses the unit's rows; moving it to the dead-letter stream", "err", err)
+		log().Error("the store refuses the unit's rows; moving it to the dead-letter stream", "err", err)
 		w.deadLetter(runCtx, d, log, fmt.Errorf("store unit: %w", err))
 		return
 	}
@@ -454,7 +435,7 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 	defer cancel()
 	if err := d.Ack(ackCtx); err != nil {
 		// The rows are stored; a redelivery re-inserts rows that collapse.
-		log.Warn("ack unit", "err", err)
+		log().Warn("ack unit", "err", err)
 		return
 	}
 	w.stats.UnitsAcked.Add(1)
@@ -468,26 +449,26 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 
 // fail naks a unit that could not be resolved, or dead-letters it on its
 // last delivery.
-func (w *Worker) fail(runCtx, resolveCtx context.Context, d Delivery, log *slog.Logger, err error) {
+func (w *Worker) fail(runCtx, resolveCtx context.Context, d Delivery, log func() *slog.Logger, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
 	defer cancel()
 	if resolveCtx.Err() != nil {
 		// Shutdown: hand the unit back at once.
 		if nerr := d.Nak(ctx, 0); nerr != nil {
-			log.Warn("nak unit on shutdown", "err", nerr)
+			log().Warn("nak unit on shutdown", "err", nerr)
 		}
 		w.stats.UnitsNakked.Add(1)
 		return
 	}
 	if d.LastAttempt() {
-		log.Error("unit failed on its last delivery; moving it to the dead-letter stream", "err", err)
+		log().Error("unit failed on its last delivery; moving it to the dead-letter stream", "err", err)
 		w.deadLetter(runCtx, d, log, err)
 		return
 	}
 	delay := time.Duration(d.Attempt()) * time.Second
-	log.Warn("unit failed; it will be retried", "err", err, "retry_in", delay)
+	log().Warn("unit failed; it will be retried", "err", err, "retry_in", delay)
 	if nerr := d.Nak(ctx, delay); nerr != nil {
-		log.Warn("nak unit", "err", nerr)
+		log().Warn("nak unit", "err", nerr)
 	}
 	w.stats.UnitsNakked.Add(1)
 }
@@ -512,7 +493,7 @@ func (w *Worker) refuse(u sweep.Unit) error {
 // stays unreachable until shutdown, the unit is handed back instead. Only
 // when the unit log refuses the record for good (a permanent error) is the
 // unit dead-lettered unrecorded, with an error logged.
-func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger, reason error) {
+func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log func() *slog.Logger, reason error) {
 	u := d.Unit()
 	now := time.Now().UTC()
 	rec := sweep.UnitRecord{Scan: u.Scan, Unit: u.Prefix.String(), Seq: u.Seq, State: sweep.UnitFailed,
@@ -523,14 +504,14 @@ func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger
 	if err != nil && store.Permanent(err) {
 		// The unit log refuses the record too: the dead-letter stream
 		// still keeps the unit and its reason for coordinator retry.
-		log.Error("record failed unit; dead-lettering it anyway", "err", err)
+		log().Error("record failed unit; dead-lettering it anyway", "err", err)
 		err = nil
 	}
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), 10*time.Second)
 		defer cancel()
 		if err := d.Nak(ctx, 0); err != nil {
-			log.Warn("nak unit on shutdown", "err", err)
+			log().Warn("nak unit on shutdown", "err", err)
 		}
 		w.stats.UnitsNakked.Add(1)
 		return
@@ -540,7 +521,7 @@ func (w *Worker) deadLetter(runCtx context.Context, d Delivery, log *slog.Logger
 	if err := w.cfg.Queue.DeadLetter(ctx, d, reason.Error()); err != nil {
 		// Recorded failed but still queued: it is delivered again, and a
 		// later "done" record supersedes the failed one.
-		log.Error("dead-letter unit", "err", err)
+		log().Error("dead-letter unit", "err", err)
 		return
 	}
 	w.stats.UnitsDead.Add(1)
@@ -614,4 +595,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// fetchShare is the share of the slots (1/fetchShare) the fetch loop
+// waits for before it pulls more small units.
+const fetchShare = 4
+
+// fetchSlots returns the free slots the fetch loop waits for before it
+// pulls units: one unit of the size last fetched, or a share of the slots
+// when that is more, so small units come several to a pull request.
+func fetchSlots(resolving, held, weight int) int {
+	capacity := min(resolving, held)
+	return min(max(weight, capacity/fetchShare), capacity)
 }
