@@ -147,6 +147,34 @@ func (p *Proc) RSS() (uint64, error) { return p.status("VmRSS") }
 // (VmHWM, the kernel's high-water mark); the process must be running.
 func (p *Proc) PeakRSS() (uint64, error) { return p.status("VmHWM") }
 
+// CPU returns the CPU time (user and system) the process has used so far,
+// from /proc/PID/stat in the kernel's USER_HZ ticks (100 a second on
+// Linux); the process must be running.
+func (p *Proc) CPU() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID()))
+	if err != nil {
+		return 0, fmt.Errorf("CPU time of %s: %w", p.Name, err)
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("CPU time of %s: unexpected /proc stat %q", p.Name, b)
+	}
+	var ticks uint64
+	for _, v := range f[11:13] { // utime, stime: fields 14 and 15
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("CPU time of %s: %q: %w", p.Name, v, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
+}
+
+// userHZ is the unit of the times in /proc/PID/stat on Linux.
+const userHZ = 100
+
 // status returns a size field of /proc/PID/status in bytes.
 func (p *Proc) status(field string) (uint64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.PID()))

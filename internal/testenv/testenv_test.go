@@ -127,3 +127,28 @@ ptrsweep_units_done_total{a="}"} 2
 		}
 	}
 }
+
+// TestProcCPU checks that a busy process's CPU time is read and grows.
+func TestProcCPU(t *testing.T) {
+	dir := t.TempDir()
+	// A shell loop that burns CPU until killed.
+	p, err := Start(ProcSpec{Name: "busy", Argv: []string{"/bin/sh", "-c", "while :; do :; done"}, Log: filepath.Join(dir, "busy.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d, err := p.CPU()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d >= 50*time.Millisecond {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU() = %s after 20 s of a busy loop, want at least 50ms", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

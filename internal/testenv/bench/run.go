@@ -138,6 +138,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	defer closeProc(knot, &err)
 	logf("knot serves %d zones on %s (loaded in %s)", len(zones), knot.Addr(), time.Since(t0).Round(time.Millisecond))
 
+	const viaKnot, viaUnbound = "knot", "unbound → knot"
 	var unbound *labproc.Proc
 	if cfg.Unbound {
 		names := make([]string, len(zones))
@@ -165,6 +166,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		row *Row
 		run func(ctx context.Context, round int) (Measurement, Verdict, error)
 	}
+	// The DNS servers behind each target, whose CPU time a run adds to.
+	servers := map[string][]*labproc.Proc{viaKnot: {knot}}
+	if unbound != nil {
+		servers[viaUnbound] = []*labproc.Proc{unbound, knot}
+	}
 	var steps []step
 	add := func(r *Row, run func(ctx context.Context, round int) (Measurement, Verdict, error)) {
 		rep.Rows = append(rep.Rows, r)
@@ -172,7 +178,6 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			steps = append(steps, step{r, run})
 		}
 	}
-	const viaKnot, viaUnbound = "knot", "unbound → knot"
 	add(&Row{Tool: "dnsperf -c 2 -T 2 -q 100", Target: viaKnot, Ceiling: true, RcodesOnly: true}, func(ctx context.Context, _ int) (Measurement, Verdict, error) {
 		return h.dnsperf(ctx, knot.Addr(), 2, st)
 	})
@@ -210,10 +215,19 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	for round := 1; round <= rep.Rounds; round++ {
 		for _, sp := range steps {
+			before, err := serverCPU(servers[sp.row.Target])
+			if err != nil {
+				return rep, err
+			}
 			m, v, err := sp.run(ctx, round)
 			if err != nil {
 				return rep, fmt.Errorf("round %d, %s → %s: %w", round, sp.row.Tool, sp.row.Target, err)
 			}
+			after, err := serverCPU(servers[sp.row.Target])
+			if err != nil {
+				return rep, err
+			}
+			m.ServerCPU = after - before
 			sp.row.Runs = append(sp.row.Runs, m)
 			sp.row.Verdicts = append(sp.row.Verdicts, v)
 			logf("round %d/%d: %-48s → %-14s %8.0f qps %8.0f addresses/s in %6s, verified: %s",
@@ -221,6 +235,19 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 	}
 	return rep, nil
+}
+
+// serverCPU returns the CPU time the servers have used so far.
+func serverCPU(procs []*labproc.Proc) (time.Duration, error) {
+	var sum time.Duration
+	for _, p := range procs {
+		d, err := p.CPU()
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 // harness runs the tools.
@@ -235,7 +262,7 @@ type harness struct {
 func (h *harness) dnsperf(ctx context.Context, addr string, clients int, st lab.BigStats) (Measurement, Verdict, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	var out bytes.Buffer
-	errOut, err := runCmd(ctx, DNSPerfPath, []string{"-s", host, "-p", port, "-d", h.queries,
+	errOut, cpu, err := runCmd(ctx, DNSPerfPath, []string{"-s", host, "-p", port, "-d", h.queries,
 		"-c", fmt.Sprint(clients), "-T", "2", "-q", "100", "-n", "1"}, nil, &out)
 	if err != nil {
 		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s%s", err, tail(out.String()), errOut)
@@ -244,6 +271,7 @@ func (h *harness) dnsperf(ctx context.Context, addr string, clients int, st lab.
 	if err != nil {
 		return Measurement{}, Verdict{}, err
 	}
+	d.ClientCPU = cpu
 	return d.Measurement, d.CheckRcodes(st), nil
 }
 
@@ -265,14 +293,14 @@ func (h *harness) massdns(ctx context.Context, addr string) (Measurement, Verdic
 	}
 	args = append(args, h.names)
 	t0 := time.Now()
-	errOut, err := runCmd(ctx, h.cfg.MassDNS, args, nil, io.Discard)
+	errOut, cpu, err := runCmd(ctx, h.cfg.MassDNS, args, nil, io.Discard)
 	elapsed := time.Since(t0)
 	if err != nil {
 		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s", err, tail(errOut))
 	}
 	n := h.cfg.Space.Len()
 	rate := float64(n) / elapsed.Seconds()
-	m := Measurement{Queries: n, Addresses: n, Elapsed: elapsed, QPS: rate, AddressesPerSec: rate}
+	m := Measurement{Queries: n, Addresses: n, Elapsed: elapsed, QPS: rate, AddressesPerSec: rate, ClientCPU: cpu}
 	f, err := os.Open(path)
 	if err != nil {
 		return Measurement{}, Verdict{}, err
@@ -295,7 +323,7 @@ func (h *harness) engine(ctx context.Context, addr, input string, prune bool) (M
 	}
 	defer os.Remove(path)
 	args := []string{"resolve", "--allow-reserved", "--resolvers", addr, "--qps", "0", "--prune=" + fmt.Sprint(prune)}
-	errOut, err := runCmd(ctx, filepath.Join(h.cfg.Bin, "worker"), args, in, out)
+	errOut, cpu, err := runCmd(ctx, filepath.Join(h.cfg.Bin, "worker"), args, in, out)
 	if cerr := out.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -306,6 +334,7 @@ func (h *harness) engine(ctx context.Context, addr, input string, prune bool) (M
 	if err != nil {
 		return Measurement{}, Verdict{}, err
 	}
+	m.ClientCPU = cpu
 	v, err := h.verifyFile(path)
 	return m, v, err
 }
@@ -319,7 +348,7 @@ func (h *harness) pipeline(ctx context.Context, addr, scan string, extra ...stri
 	var out bytes.Buffer
 	args := append([]string{"sweep", "--cidr", strings.Join(cidrs, ","), "--allow-reserved",
 		"--resolvers", addr, "--qps", "0", "--clickhouse", h.cfg.ClickHouse, "--scan", scan}, extra...)
-	errOut, err := runCmd(ctx, coord, args, nil, &out)
+	errOut, cpu, err := runCmd(ctx, coord, args, nil, &out)
 	if err != nil {
 		return Measurement{}, Verdict{}, fmt.Errorf("%w: %s%s", err, tail(out.String()), tail(errOut))
 	}
@@ -327,13 +356,14 @@ func (h *harness) pipeline(ctx context.Context, addr, scan string, extra ...stri
 	if err != nil {
 		return Measurement{}, Verdict{}, err
 	}
+	m.ClientCPU = cpu
 	path := filepath.Join(h.cfg.Dir, "export.jsonl")
 	f, err := os.Create(path)
 	if err != nil {
 		return Measurement{}, Verdict{}, err
 	}
 	defer os.Remove(path)
-	errOut, err = runCmd(ctx, coord, []string{"export", "--scan", scan, "--clickhouse", h.cfg.ClickHouse}, nil, f)
+	errOut, _, err = runCmd(ctx, coord, []string{"export", "--scan", scan, "--clickhouse", h.cfg.ClickHouse}, nil, f)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -353,10 +383,11 @@ func (h *harness) verifyFile(path string) (Verdict, error) {
 	return h.cfg.Space.Verify(f)
 }
 
-// runCmd runs bin with args, stdin and stdout, and returns its stderr.
+// runCmd runs bin with args, stdin and stdout, and returns its stderr and
+// the CPU time (user and system) it and its waited-for children used.
 // When ctx is done the process gets SIGTERM, then SIGKILL after stopDelay;
 // runCmd always waits for it.
-func runCmd(ctx context.Context, bin string, args []string, stdin io.Reader, stdout io.Writer) (string, error) {
+func runCmd(ctx context.Context, bin string, args []string, stdin io.Reader, stdout io.Writer) (string, time.Duration, error) {
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
@@ -365,11 +396,11 @@ func runCmd(ctx context.Context, bin string, args []string, stdin io.Reader, std
 	err := cmd.Run()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return "", fmt.Errorf("%s %s: stopped (%v): %w", filepath.Base(bin), args[0], err, cerr)
+			return "", 0, fmt.Errorf("%s %s: stopped (%v): %w", filepath.Base(bin), args[0], err, cerr)
 		}
-		return stderr.String(), fmt.Errorf("%s %s: %w", filepath.Base(bin), args[0], err)
+		return stderr.String(), 0, fmt.Errorf("%s %s: %w", filepath.Base(bin), args[0], err)
 	}
-	return stderr.String(), nil
+	return stderr.String(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 // startIn makes dir/name and starts a server there.

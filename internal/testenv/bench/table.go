@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Median returns the median of xs (the mean of the middle two for an even
@@ -35,6 +36,17 @@ func rates(runs []Measurement, f func(Measurement) float64) (median, best float6
 func qps(m Measurement) float64       { return m.QPS }
 func addrRate(m Measurement) float64  { return m.AddressesPerSec }
 func queriesOf(m Measurement) float64 { return float64(m.Queries) }
+
+// clientCPUOf and serverCPUOf are a run's CPU microseconds per query.
+func clientCPUOf(m Measurement) float64 { return perQuery(m.ClientCPU, m.Queries) }
+func serverCPUOf(m Measurement) float64 { return perQuery(m.ServerCPU, m.Queries) }
+
+func perQuery(d time.Duration, queries int) float64 {
+	if queries == 0 {
+		return 0
+	}
+	return float64(d.Microseconds()) / float64(queries)
+}
 
 // Verified summarises a row's verdicts: "yes" when every round was right,
 // otherwise the problem counts of the rounds that were not (the examples
@@ -110,27 +122,30 @@ func (rep *Report) Ratio(r *Row) (qpsRatio, addrRatio float64) {
 // Markdown writes the results table: per row the median and best queries/s
 // and addresses/s over the rounds, the ratios of the medians to dnsperf
 // against the same server, the ratio of the median addresses/s to
-// massdns's, the median queries per run, and whether every answer was
-// checked right. A row that did not run says so.
+// massdns's, the median queries per run, the median CPU microseconds per
+// query of the tool and of the DNS servers (see Measurement), and whether
+// every answer was checked right. A row that did not run says so.
 func (rep *Report) Markdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| tool | server | queries/s median | queries/s best | addresses/s median | addresses/s best | × dnsperf (queries/s) | × dnsperf (addresses/s) | × massdns (addresses/s) | queries | answers verified |\n")
-	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	fmt.Fprintf(&b, "| tool | server | queries/s median | queries/s best | addresses/s median | addresses/s best | × dnsperf (queries/s) | × dnsperf (addresses/s) | × massdns (addresses/s) | queries | client CPU µs/query | server CPU µs/query | answers verified |\n")
+	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range rep.Rows {
 		if len(r.Runs) == 0 {
-			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | — | — | — | not run |\n", r.Tool, r.Target)
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | — | — | — | — | — | not run |\n", r.Tool, r.Target)
 			continue
 		}
 		qm, qb := rates(r.Runs, qps)
 		am, ab := rates(r.Runs, addrRate)
 		n, _ := rates(r.Runs, queriesOf)
+		cc, _ := rates(r.Runs, clientCPUOf)
+		sc, _ := rates(r.Runs, serverCPUOf)
 		rq, ra := rep.Ratio(r)
 		peer := "—"
 		if pr := rep.PeerRatio(r); pr > 0 {
 			peer = fmt.Sprintf("%.2f×", pr)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s | %s | %s |\n", r.Tool, r.Target,
-			thousands(qm), thousands(qb), thousands(am), thousands(ab), rq, ra, peer, thousands(n), r.Verified())
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.2f× | %.2f× | %s | %s | %.1f | %.1f | %s |\n", r.Tool, r.Target,
+			thousands(qm), thousands(qb), thousands(am), thousands(ab), rq, ra, peer, thousands(n), cc, sc, r.Verified())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -19,6 +19,12 @@ type Measurement struct {
 	Elapsed time.Duration
 	// QPS and AddressesPerSec are the tool's own rates.
 	QPS, AddressesPerSec float64
+	// ClientCPU is the CPU time (user and system) the tool's process used:
+	// for the pipeline the coordinator with its embedded NATS server and
+	// in-process workers, not ClickHouse. ServerCPU is what the DNS
+	// servers of the row's target used meanwhile (on loopback the kernel
+	// charges part of each packet's delivery to its sender).
+	ClientCPU, ServerCPU time.Duration
 }
 
 // DNSPerf is what dnsperf reports about a run.

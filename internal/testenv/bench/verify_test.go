@@ -134,7 +134,8 @@ func TestMarkdown(t *testing.T) {
 	ms := func(qps ...float64) []Measurement {
 		var out []Measurement
 		for _, q := range qps {
-			out = append(out, Measurement{QPS: q, AddressesPerSec: q, Queries: 100})
+			out = append(out, Measurement{QPS: q, AddressesPerSec: q, Queries: 100,
+				ClientCPU: time.Duration(q) * time.Microsecond, ServerCPU: time.Duration(2*q) * time.Microsecond})
 		}
 		return out
 	}
@@ -149,10 +150,10 @@ func TestMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| dnsperf | knot | 200 | 300 | 200 | 300 | 1.00× | 1.00× | 2.35× | 100 | rcodes only: yes |",
-		"| engine | knot | 100 | 150 | 100 | 150 | 0.50× | 0.50× | 1.18× | 100 | NO: round 2: 2 errors",
-		"| massdns | knot | 85 | 90 | 85 | 90 | 0.42× | 0.42× | 1.00× | 100 | yes |",
-		"| massdns | unbound | — | — | — | — | — | — | — | — | not run |",
+		"| dnsperf | knot | 200 | 300 | 200 | 300 | 1.00× | 1.00× | 2.35× | 100 | 2.0 | 4.0 | rcodes only: yes |",
+		"| engine | knot | 100 | 150 | 100 | 150 | 0.50× | 0.50× | 1.18× | 100 | 1.0 | 2.0 | NO: round 2: 2 errors",
+		"| massdns | knot | 85 | 90 | 85 | 90 | 0.42× | 0.42× | 1.00× | 100 | 0.9 | 1.7 | yes |",
+		"| massdns | unbound | — | — | — | — | — | — | — | — | — | — | not run |",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Markdown =\n%s\nwant a line with %q", b.String(), want)
