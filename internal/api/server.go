@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/hilbert"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -35,7 +37,17 @@ const (
 // Store is what the handlers read; *store.Store is one.
 type Store interface {
 	List(ctx context.Context, where store.Where, page, pageSize int, lim store.Limits) (store.Page, error)
+	Count(ctx context.Context, where store.Where, lim store.Limits) (uint64, error)
+	ListAll(ctx context.Context, where store.Where, limit int, lim store.Limits, emit func(store.Record) error) error
 	Scans(ctx context.Context) ([]sweep.ScanRecord, error)
+	Scan(ctx context.Context, name string) (sweep.ScanRecord, error)
+	// Search, Export and LookupRows are the commands' row reads, bounded
+	// through store.WithLimits.
+	Search(ctx context.Context, q store.Query, emit func(sweep.Row) error) error
+	Export(ctx context.Context, scan string, emit func(sweep.Row) error) error
+	LookupRows(ctx context.Context, q store.AddressQuery, emit func(sweep.Row) error) error
+	LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enrich.Table, store.ASNVersion, error)
+	LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, store.ASNVersion, error)
 	NetOutcomes(ctx context.Context, lo, hi uint32, lim store.Limits) ([]store.NetOutcome, error)
 	MatchingNets(ctx context.Context, where store.Where, lo, hi uint32, limit int, lim store.Limits) ([]uint32, error)
 	DataVersion(ctx context.Context) (string, error)
@@ -68,6 +80,10 @@ type Config struct {
 	// Limits bound every ClickHouse read (default DefaultMaxExecutionTime
 	// and DefaultMaxRowsToRead).
 	Limits store.Limits
+	// MaxResultRows bounds the rows one download, grouping, lookup, fleets
+	// or diff reads (default DefaultMaxResultRows); a larger result is
+	// refused with 422, never cut silently.
+	MaxResultRows int
 	// MapCacheBytes is the byte budget of the map cache (default
 	// DefaultMapCacheBytes).
 	MapCacheBytes int
@@ -118,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Limits.MaxRowsToRead == 0 {
 		cfg.Limits.MaxRowsToRead = DefaultMaxRowsToRead
 	}
+	if cfg.MaxResultRows <= 0 {
+		cfg.MaxResultRows = DefaultMaxResultRows
+	}
 	if cfg.MapCacheBytes <= 0 {
 		cfg.MapCacheBytes = DefaultMapCacheBytes
 	}
@@ -132,6 +151,11 @@ func New(cfg Config) (*Server, error) {
 	static := http.FileServerFS(web)
 	s.routes = []Route{
 		{Method: http.MethodPost, Path: "/api/v1/ips/list", handler: s.handleList},
+		{Method: http.MethodGet, Path: "/api/v1/ips/download", handler: s.handleDownload},
+		{Method: http.MethodGet, Path: "/api/v1/groups", handler: s.handleGroups},
+		{Method: http.MethodGet, Path: "/api/v1/lookup/{target...}", handler: s.handleLookup},
+		{Method: http.MethodGet, Path: "/api/v1/fleets", handler: s.handleFleets},
+		{Method: http.MethodGet, Path: "/api/v1/diff", handler: s.handleDiff},
 		{Method: http.MethodGet, Path: "/api/v1/scans", handler: s.handleScans},
 		{Method: http.MethodGet, Path: "/api/v1/scans/{name}", handler: s.handleScan},
 		{Method: http.MethodGet, Path: "/api/v1/map.png", handler: s.handleMap},
