@@ -73,6 +73,29 @@ func fleetAddrs(f *fixture) []netip.Addr {
 	return slices.Compact(out)
 }
 
+// compareGroups decodes the API's groups, checks their address counts by
+// key against want and the groups against the command's output cmd, and
+// returns them.
+func compareGroups[G any](t *testing.T, by string, raw json.RawMessage, cmd []byte, want map[string]int, key func(G) (string, int)) []G {
+	t.Helper()
+	var gs []G
+	if err := json.Unmarshal(raw, &gs); err != nil {
+		t.Fatalf("groups by %s: %v", by, err)
+	}
+	counts := map[string]int{}
+	for _, g := range gs {
+		k, n := key(g)
+		counts[k] = n
+	}
+	if !reflect.DeepEqual(counts, want) {
+		t.Errorf("groups by %s = %v, want %v", by, counts, want)
+	}
+	if c := jsonLines[G](t, cmd); !reflect.DeepEqual(gs, c) {
+		t.Errorf("groups by %s:\n%+v\ncoordinator search --group %s:\n%+v", by, gs, by, c)
+	}
+	return gs
+}
+
 func testGroups(t *testing.T, f *fixture, ts *httptest.Server) {
 	addrs := fleetAddrs(f)
 	wantASN := map[uint32]int{}
@@ -83,6 +106,10 @@ func testGroups(t *testing.T, f *fixture, ts *httptest.Server) {
 		wantASN[asn]++
 		wantCountry[cc]++
 		wantNet[p.String()]++
+	}
+	wantASNKeys := map[string]int{}
+	for asn, n := range wantASN {
+		wantASNKeys[strconv.Itoa(int(asn))] = n
 	}
 	if len(wantASN) < 3 {
 		t.Fatalf("the fleet's addresses fall in %d providers; the test wants 3", len(wantASN))
@@ -103,47 +130,16 @@ func testGroups(t *testing.T, f *fixture, ts *httptest.Server) {
 		})
 		switch by {
 		case "netblock":
-			var gs []analytics.NetblockGroup
-			_ = json.Unmarshal(got.Groups, &gs)
-			counts := map[string]int{}
-			for _, g := range gs {
-				counts[g.Netblock] = g.Addresses
-			}
-			if !reflect.DeepEqual(counts, wantNet) {
-				t.Errorf("groups by netblock = %v, want %v", counts, wantNet)
-			}
-			if c := jsonLines[analytics.NetblockGroup](t, cmd); !reflect.DeepEqual(gs, c) {
-				t.Errorf("groups by netblock:\n%+v\ncoordinator search --group netblock:\n%+v", gs, c)
-			}
+			compareGroups(t, by, got.Groups, cmd, wantNet, func(g analytics.NetblockGroup) (string, int) { return g.Netblock, g.Addresses })
 		case "asn":
-			var gs []analytics.ASNGroup
-			_ = json.Unmarshal(got.Groups, &gs)
-			counts := map[uint32]int{}
+			gs := compareGroups(t, by, got.Groups, cmd, wantASNKeys, func(g analytics.ASNGroup) (string, int) { return strconv.Itoa(int(g.ASN)), g.Addresses })
 			for _, g := range gs {
-				counts[g.ASN] = g.Addresses
 				if _, _, name, _ := asnOf(netip.MustParsePrefix(g.Netblocks[0]).Addr()); name != g.ASName {
 					t.Errorf("AS%d: as_name %q, want %q", g.ASN, g.ASName, name)
 				}
 			}
-			if !reflect.DeepEqual(counts, wantASN) {
-				t.Errorf("groups by asn = %v, want %v", counts, wantASN)
-			}
-			if c := jsonLines[analytics.ASNGroup](t, cmd); !reflect.DeepEqual(gs, c) {
-				t.Errorf("groups by asn:\n%+v\ncoordinator search --group asn:\n%+v", gs, c)
-			}
 		case "country":
-			var gs []analytics.CountryGroup
-			_ = json.Unmarshal(got.Groups, &gs)
-			counts := map[string]int{}
-			for _, g := range gs {
-				counts[g.Country] = g.Addresses
-			}
-			if !reflect.DeepEqual(counts, wantCountry) {
-				t.Errorf("groups by country = %v, want %v", counts, wantCountry)
-			}
-			if c := jsonLines[analytics.CountryGroup](t, cmd); !reflect.DeepEqual(gs, c) {
-				t.Errorf("groups by country:\n%+v\ncoordinator search --group country:\n%+v", gs, c)
-			}
+			compareGroups(t, by, got.Groups, cmd, wantCountry, func(g analytics.CountryGroup) (string, int) { return g.Country, g.Addresses })
 		}
 	}
 	// The CSV download of a grouping: a header, then one group a line.
