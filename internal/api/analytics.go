@@ -275,7 +275,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) (GroupsResponse,
 		s.readError(w, r, "grouping", err)
 		return GroupsResponse{}, false
 	}
-	e, routed, err := enricher(s.cfg.Store.LoadASNRangesFor(store.WithLimits(ctx, s.cfg.Limits), g.Addrs()))
+	e, routed, err := enricher(s.cfg.Store.LoadASNRangesFor(ctx, g.Addrs()))
 	if err != nil {
 		s.storeError(w, r, "grouping", err)
 		return GroupsResponse{}, false

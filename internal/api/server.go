@@ -153,7 +153,7 @@ func New(cfg Config) (*Server, error) {
 		{Method: http.MethodPost, Path: "/api/v1/ips/list", handler: s.handleList},
 		{Method: http.MethodGet, Path: "/api/v1/ips/download", handler: s.handleDownload},
 		{Method: http.MethodGet, Path: "/api/v1/groups", handler: s.handleGroups},
-		{Method: http.MethodGet, Path: "/api/v1/lookup/{target...}", handler: s.handleLookup},
+		{Method: http.MethodGet, Path: lookupPath + "{target...}", handler: s.handleLookup},
 		{Method: http.MethodGet, Path: "/api/v1/fleets", handler: s.handleFleets},
 		{Method: http.MethodGet, Path: "/api/v1/diff", handler: s.handleDiff},
 		{Method: http.MethodGet, Path: "/api/v1/scans", handler: s.handleScans},
@@ -288,17 +288,31 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // logRequests logs each request at info: method, path (never the query
-// string or body, which hold query text), status, bytes and duration.
+// string, the body or a lookup's target, which hold what was searched),
+// status, bytes and duration.
 func (s *Server) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)),
 			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// lookupPath is the prefix of the lookup endpoint, whose path holds what
+// was looked up.
+const lookupPath = "/api/v1/lookup/"
+
+// logPath is the path as a request log shows it: a lookup's address or
+// block is left out, like query text.
+func logPath(p string) string {
+	if strings.HasPrefix(p, lookupPath) {
+		return lookupPath + "{target}"
+	}
+	return p
 }
 
 // errorBody is the JSON of every error answer.
