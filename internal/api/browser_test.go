@@ -205,6 +205,17 @@ func browseAnalytics(t *testing.T, ctx context.Context, base, dir string) {
 		t.Errorf("the grouping is of %q, want the query typed, %q", q, fleetQuery)
 	}
 	writeShot(t, dir, "groups-provider.png", run(t, ctx, chromedp.Screenshot(chromedp.ID("groups"))))
+	for _, by := range []string{"netblock", "country"} {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("group-"+by))); err != nil {
+			t.Fatalf("open the grouping by %s: %v", by, err)
+		}
+		run(t, ctx, chromedp.Poll[bool](`document.getElementById('group-summary').dataset.by === '`+by+`'`, chromedp.WithPollingTimeout(20*time.Second)))
+		total := run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('#group-table tbody tr')].reduce((n, tr) => n + Number(tr.querySelector('td.num').textContent), 0)`))
+		if total != groups.Addresses {
+			t.Errorf("the grouping by %s shows %d addresses in all, the API %d", by, total, groups.Addresses)
+		}
+		writeShot(t, dir, "groups-"+by+".png", run(t, ctx, chromedp.Screenshot(chromedp.ID("groups"))))
+	}
 
 	// The CSV download of the whole result lands in the download folder
 	// with every record.
