@@ -68,6 +68,7 @@ func TestCheckConfig(t *testing.T) {
 		{[]string{"serve", "--check-config", "--listen", "localhost:8080"}, "--listen"},
 		{[]string{"serve", "--check-config", "--page-size", "0"}, "--page-size"},
 		{[]string{"serve", "--check-config", "--max-execution-time", "10ms"}, "--max-execution-time"},
+		{[]string{"serve", "--check-config", "--max-result-rows", "0"}, "--max-result-rows"},
 		{[]string{"serve", "--check-config", "--token-file", "/nonexistent"}, "--token-file"},
 		{[]string{"serve", "--check-config", "--metrics-listen", "127.0.0.1:99999"}, "--metrics-listen"},
 	}

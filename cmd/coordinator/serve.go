@@ -29,6 +29,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pageSize := fs.Int("page-size", api.DefaultPageSize, fmt.Sprintf("records per page of /api/v1/ips/list (1–%d)", api.MaxPageSize))
 	maxExec := fs.Duration("max-execution-time", api.DefaultMaxExecutionTime, "ClickHouse max_execution_time of every read (whole seconds)")
 	maxRows := fs.Uint64("max-rows-to-read", api.DefaultMaxRowsToRead, "ClickHouse max_rows_to_read of every read")
+	maxResult := fs.Int("max-result-rows", api.DefaultMaxResultRows, "rows one download, grouping, lookup, fleets or diff may read; a larger result is refused (HTTP 422)")
 	logLevel := fs.String("log-level", "info", "request log level: debug, info, warn, error")
 	var mf metricsflag.Flag
 	mf.Register(fs)
@@ -42,6 +43,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *pageSize < 1 || *pageSize > api.MaxPageSize {
 		return cli.Usagef("--page-size %d: want 1 to %d", *pageSize, api.MaxPageSize)
+	}
+	if *maxResult < 1 {
+		return cli.Usagef("--max-result-rows %d: want 1 or more", *maxResult)
 	}
 	if *maxExec < time.Second {
 		return cli.Usagef("--max-execution-time %v: want 1s or more", *maxExec)
@@ -77,7 +81,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer tel.Close()
 	return serve.Run(ctx, serve.Config{
 		Conn: conn, Listen: *listen, Metrics: tel.Metrics, Logger: log,
-		API: api.Config{Token: token, CORSOrigin: *cors, PageSize: *pageSize,
+		API: api.Config{Token: token, CORSOrigin: *cors, PageSize: *pageSize, MaxResultRows: *maxResult,
 			Limits: store.Limits{MaxExecutionTime: *maxExec, MaxRowsToRead: *maxRows}},
 		Listening: func(a net.Addr) { fmt.Fprintf(stdout, "serving on http://%s/\n", a) },
 	})

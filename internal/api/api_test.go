@@ -92,6 +92,13 @@ func TestAPI(t *testing.T) {
 	t.Run("Scans", func(t *testing.T) { testScans(t, ts) })
 	t.Run("Map", func(t *testing.T) { testMap(t, f, ts) })
 	t.Run("Others", func(t *testing.T) { testOthers(t, ts) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, f, ts) })
+	t.Run("Download", func(t *testing.T) { testDownload(t, f, ts) })
+	t.Run("Lookup", func(t *testing.T) { testLookup(t, f, ts) })
+	t.Run("Fleets", func(t *testing.T) { testFleets(t, f, ts) })
+	t.Run("Diff", func(t *testing.T) { testDiff(t, f, ts) })
+	t.Run("Bounds", func(t *testing.T) { testBounds(t, f) })
+	t.Run("AnalyticsErrors", func(t *testing.T) { testAnalyticsErrors(t, ts) })
 	t.Run("Browser", func(t *testing.T) { testBrowser(t, f) })
 }
 
@@ -226,8 +233,8 @@ func testScans(t *testing.T, ts *httptest.Server) {
 	if err := json.Unmarshal(b, &all); code != 200 || err != nil {
 		t.Fatalf("GET /api/v1/scans: %d %v: %s", code, err, b)
 	}
-	if all.Total != 1 || len(all.Scans) != 1 || all.Scans[0].Name != labScan {
-		t.Fatalf("scans = %+v, want the one lab scan", all)
+	if all.Total != 2 || len(all.Scans) != 2 || all.Scans[0].Name != lab2Scan || all.Scans[1].Name != labScan {
+		t.Fatalf("scans = %+v, want lab2 and lab, newest first", all)
 	}
 	code, b = call(t, ts, "GET", "/api/v1/scans/"+labScan, "/api/v1/scans/{name}", "", nil)
 	var s api.ScanStatus

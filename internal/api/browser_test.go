@@ -10,17 +10,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/ptrsweep/ptrsweep/internal/analytics"
 	"github.com/ptrsweep/ptrsweep/internal/api"
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
 	"github.com/ptrsweep/ptrsweep/internal/serve"
@@ -112,7 +117,7 @@ func testBrowser(t *testing.T, f *fixture) {
 	defer cancelA()
 	ctx, cancelB := chromedp.NewContext(actx)
 	defer cancelB()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
 	defer cancelT()
 
 	err = chromedp.Do(ctx,
@@ -160,6 +165,111 @@ func testBrowser(t *testing.T, f *fixture) {
 	}
 	showView("198.18.0.0/16")
 	writeShot(t, dir, "map-lab16.png", run(t, ctx, chromedp.Screenshot(chromedp.ID("map"))))
+
+	browseAnalytics(t, ctx, base, dir)
+}
+
+// browseAnalytics opens the grouping by provider of the query typed in
+// before, a lookup, the fleets and a diff, and saves a CSV download.
+func browseAnalytics(t *testing.T, ctx context.Context, base, dir string) {
+	// The grouping by provider: the page shows the API's counts.
+	resp, err := http.Get(base + "/api/v1/groups?by=asn&query=" + url.QueryEscape(fleetQuery))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups struct {
+		Addresses int                  `json:"addresses"`
+		Groups    []analytics.ASNGroup `json:"groups"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&groups)
+	resp.Body.Close()
+	if err != nil || len(groups.Groups) < 2 {
+		t.Fatalf("API groups: %v, %+v; want two providers or more", err, groups)
+	}
+	want := map[string]int{}
+	for _, g := range groups.Groups {
+		want[fmt.Sprintf("AS%d %s", g.ASN, g.ASName)] = g.Addresses
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("group-asn"))); err != nil {
+		t.Fatalf("open the grouping by provider: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('group-summary').dataset.by === 'asn'`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({summary: document.getElementById('group-summary').textContent, error: document.getElementById('group-error').textContent})`))
+		t.Fatalf("the grouping by provider is not shown: %v; page state %s", err, state)
+	}
+	shown := run(t, ctx, chromedp.Evaluate[map[string]int](`Object.fromEntries([...document.querySelectorAll('#group-table tbody tr')].map((tr) => [tr.cells[0].textContent, Number(tr.cells[1].textContent)]))`))
+	if !reflect.DeepEqual(shown, want) {
+		t.Errorf("the page's grouping by provider = %v, the API's %v", shown, want)
+	}
+	if q := run(t, ctx, chromedp.Evaluate[string](`document.getElementById('group-summary').dataset.query`)); q != fleetQuery {
+		t.Errorf("the grouping is of %q, want the query typed, %q", q, fleetQuery)
+	}
+	writeShot(t, dir, "groups-provider.png", run(t, ctx, chromedp.Screenshot(chromedp.ID("groups"))))
+	for _, by := range []string{"netblock", "country"} {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("group-"+by))); err != nil {
+			t.Fatalf("open the grouping by %s: %v", by, err)
+		}
+		run(t, ctx, chromedp.Poll[bool](`document.getElementById('group-summary').dataset.by === '`+by+`'`, chromedp.WithPollingTimeout(20*time.Second)))
+		total := run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('#group-table tbody tr')].reduce((n, tr) => n + Number(tr.querySelector('td.num').textContent), 0)`))
+		if total != groups.Addresses {
+			t.Errorf("the grouping by %s shows %d addresses in all, the API %d", by, total, groups.Addresses)
+		}
+		writeShot(t, dir, "groups-"+by+".png", run(t, ctx, chromedp.Screenshot(chromedp.ID("groups"))))
+	}
+
+	// The CSV download of the whole result lands in the download folder
+	// with every record.
+	dl := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dl}); err != nil {
+		t.Fatalf("allow downloads: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("dl-csv"))); err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	var csvRows int
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && csvRows == 0; time.Sleep(100 * time.Millisecond) {
+		if b, err := os.ReadFile(filepath.Join(dl, "ptrsweep.csv")); err == nil {
+			csvRows = bytes.Count(b, []byte("\n")) - 1
+		}
+	}
+	if count := run(t, ctx, chromedp.Evaluate[int](`Number(document.getElementById('search-summary').dataset.count)`)); csvRows != count {
+		t.Errorf("the CSV download holds %d records, the page says %d", csvRows, count)
+	}
+
+	// A lookup with history, the fleets of the lab scan, a diff.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("lookup-target"), "198.18.11.9"),
+		chromedp.Click(chromedp.CSS("#lookup-form button")),
+		chromedp.WaitVisible(chromedp.CSS("#lookup-results .history")),
+	); err != nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#lookup-results .history tbody tr').length`)); n != 2 {
+		t.Errorf("the lookup of 198.18.11.9 shows %d scan rows, want 2 (lab, lab2)", n)
+	}
+	writeShot(t, dir, "lookup.png", run(t, ctx, chromedp.Screenshot(chromedp.ID("lookup"))))
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("fleets-scan"), labScan),
+		chromedp.Click(chromedp.CSS("#fleets-form button")),
+		chromedp.WaitVisible(chromedp.CSS("#fleets-table tbody tr")),
+	); err != nil {
+		t.Fatalf("fleets: %v", err)
+	}
+	writeShot(t, dir, "fleets.png", run(t, ctx, chromedp.Screenshot(chromedp.ID("fleets"))))
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("diff-from"), labScan),
+		chromedp.SetValue(chromedp.ID("diff-to"), lab2Scan),
+		chromedp.SendKeys(chromedp.ID("diff-suffix"), "security.fleet.example"),
+		chromedp.Click(chromedp.CSS("#diff-form button")),
+		chromedp.WaitVisible(chromedp.CSS("#diff-table tbody tr")),
+	); err != nil {
+		t.Fatalf("diff: %v", err)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('#diff-table tbody tr').length`)); n != 3 {
+		t.Errorf("the diff of lab and lab2 under security.fleet.example shows %d changes, want 3", n)
+	}
+	writeShot(t, dir, "diff.png", run(t, ctx, chromedp.Screenshot(chromedp.ID("diff"))))
+	writeShot(t, dir, "page.png", run(t, ctx, chromedp.FullScreenshot(100)))
 }
 
 // waitMap waits until the page shows the map of view v, loaded.

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ptrsweep/ptrsweep/internal/api"
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
@@ -48,6 +50,10 @@ func (d openAPI) resolve(s any) map[string]any {
 func (d openAPI) check(t *testing.T, at string, schema, v any) {
 	t.Helper()
 	s := d.resolve(schema)
+	if alts, ok := s["oneOf"].([]any); ok {
+		d.checkOneOf(t, at, alts, v)
+		return
+	}
 	if v == nil {
 		if s["nullable"] != true {
 			t.Errorf("%s: null, not nullable", at)
@@ -97,13 +103,50 @@ func (d openAPI) check(t *testing.T, at string, schema, v any) {
 	}
 }
 
+// checkOneOf checks v against the one alternative (an object schema)
+// whose required properties v has all of.
+func (d openAPI) checkOneOf(t *testing.T, at string, alts []any, v any) {
+	t.Helper()
+	obj, _ := v.(map[string]any)
+	var match []any
+	for _, a := range alts {
+		req, _ := d.resolve(a)["required"].([]any)
+		if len(req) > 0 && !slices.ContainsFunc(req, func(r any) bool { _, ok := obj[r.(string)]; return !ok }) {
+			match = append(match, a)
+		}
+	}
+	if len(match) != 1 {
+		t.Errorf("%s: %v matches %d of the oneOf alternatives, want 1", at, v, len(match))
+		return
+	}
+	d.check(t, at, match[0], v)
+}
+
 // fakeStore answers with nothing; the route test needs no data.
 type fakeStore struct{}
 
 func (fakeStore) List(context.Context, store.Where, int, int, store.Limits) (store.Page, error) {
 	return store.Page{}, nil
 }
+func (fakeStore) Count(context.Context, store.Where, store.Limits) (uint64, error) { return 0, nil }
+func (fakeStore) ListAll(context.Context, store.Where, int, store.Limits, func(store.Record) error) error {
+	return nil
+}
 func (fakeStore) Scans(context.Context) ([]sweep.ScanRecord, error) { return nil, nil }
+func (fakeStore) Scan(context.Context, string) (sweep.ScanRecord, error) {
+	return sweep.ScanRecord{}, store.ErrScanNotFound
+}
+func (fakeStore) Search(context.Context, store.Query, func(sweep.Row) error) error { return nil }
+func (fakeStore) Export(context.Context, string, func(sweep.Row) error) error      { return nil }
+func (fakeStore) LookupRows(context.Context, store.AddressQuery, func(sweep.Row) error) error {
+	return nil
+}
+func (fakeStore) LoadASNRanges(context.Context, netip.Addr, netip.Addr) (*enrich.Table, store.ASNVersion, error) {
+	return nil, store.ASNVersion{}, store.ErrNoASNTable
+}
+func (fakeStore) LoadASNRangesFor(context.Context, []netip.Addr) (*enrich.Table, store.ASNVersion, error) {
+	return nil, store.ASNVersion{}, store.ErrNoASNTable
+}
 func (fakeStore) NetOutcomes(context.Context, uint32, uint32, store.Limits) ([]store.NetOutcome, error) {
 	return nil, nil
 }
@@ -137,6 +180,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		case strings.HasSuffix(p, "/"):
 			p += "{file}"
 		}
+		p = strings.ReplaceAll(p, "...}", "}") // a wildcard taking the rest of the path
 		routed = append(routed, r.Method+" "+p)
 	}
 	slices.Sort(documented)
@@ -150,7 +194,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	defer ts.Close()
 	for _, op := range documented {
 		method, p, _ := strings.Cut(op, " ")
-		p = strings.NewReplacer("{name}", "x", "{file}", "style.css").Replace(p)
+		p = strings.NewReplacer("{name}", "x", "{file}", "style.css", "{target}", "198.18.0.0/24").Replace(p)
 		req, _ := http.NewRequest(method, ts.URL+p, strings.NewReader(`{"query":"asn = 1"}`))
 		resp, err := ts.Client().Do(req)
 		if err != nil {

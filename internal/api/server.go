@@ -9,10 +9,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/hilbert"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -35,7 +37,17 @@ const (
 // Store is what the handlers read; *store.Store is one.
 type Store interface {
 	List(ctx context.Context, where store.Where, page, pageSize int, lim store.Limits) (store.Page, error)
+	Count(ctx context.Context, where store.Where, lim store.Limits) (uint64, error)
+	ListAll(ctx context.Context, where store.Where, limit int, lim store.Limits, emit func(store.Record) error) error
 	Scans(ctx context.Context) ([]sweep.ScanRecord, error)
+	Scan(ctx context.Context, name string) (sweep.ScanRecord, error)
+	// Search, Export and LookupRows are the commands' row reads, bounded
+	// through store.WithLimits.
+	Search(ctx context.Context, q store.Query, emit func(sweep.Row) error) error
+	Export(ctx context.Context, scan string, emit func(sweep.Row) error) error
+	LookupRows(ctx context.Context, q store.AddressQuery, emit func(sweep.Row) error) error
+	LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enrich.Table, store.ASNVersion, error)
+	LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, store.ASNVersion, error)
 	NetOutcomes(ctx context.Context, lo, hi uint32, lim store.Limits) ([]store.NetOutcome, error)
 	MatchingNets(ctx context.Context, where store.Where, lo, hi uint32, limit int, lim store.Limits) ([]uint32, error)
 	DataVersion(ctx context.Context) (string, error)
@@ -68,6 +80,10 @@ type Config struct {
 	// Limits bound every ClickHouse read (default DefaultMaxExecutionTime
 	// and DefaultMaxRowsToRead).
 	Limits store.Limits
+	// MaxResultRows bounds the rows one download, grouping, lookup, fleets
+	// or diff reads (default DefaultMaxResultRows); a larger result is
+	// refused with 422, never cut silently.
+	MaxResultRows int
 	// MapCacheBytes is the byte budget of the map cache (default
 	// DefaultMapCacheBytes).
 	MapCacheBytes int
@@ -118,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Limits.MaxRowsToRead == 0 {
 		cfg.Limits.MaxRowsToRead = DefaultMaxRowsToRead
 	}
+	if cfg.MaxResultRows <= 0 {
+		cfg.MaxResultRows = DefaultMaxResultRows
+	}
 	if cfg.MapCacheBytes <= 0 {
 		cfg.MapCacheBytes = DefaultMapCacheBytes
 	}
@@ -132,6 +151,11 @@ func New(cfg Config) (*Server, error) {
 	static := http.FileServerFS(web)
 	s.routes = []Route{
 		{Method: http.MethodPost, Path: "/api/v1/ips/list", handler: s.handleList},
+		{Method: http.MethodGet, Path: "/api/v1/ips/download", handler: s.handleDownload},
+		{Method: http.MethodGet, Path: "/api/v1/groups", handler: s.handleGroups},
+		{Method: http.MethodGet, Path: lookupPath + "{target...}", handler: s.handleLookup},
+		{Method: http.MethodGet, Path: "/api/v1/fleets", handler: s.handleFleets},
+		{Method: http.MethodGet, Path: "/api/v1/diff", handler: s.handleDiff},
 		{Method: http.MethodGet, Path: "/api/v1/scans", handler: s.handleScans},
 		{Method: http.MethodGet, Path: "/api/v1/scans/{name}", handler: s.handleScan},
 		{Method: http.MethodGet, Path: "/api/v1/map.png", handler: s.handleMap},
@@ -264,17 +288,31 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // logRequests logs each request at info: method, path (never the query
-// string or body, which hold query text), status, bytes and duration.
+// string, the body or a lookup's target, which hold what was searched),
+// status, bytes and duration.
 func (s *Server) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)),
 			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// lookupPath is the prefix of the lookup endpoint, whose path holds what
+// was looked up.
+const lookupPath = "/api/v1/lookup/"
+
+// logPath is the path as a request log shows it: a lookup's address or
+// block is left out, like query text.
+func logPath(p string) string {
+	if strings.HasPrefix(p, lookupPath) {
+		return lookupPath + "{target}"
+	}
+	return p
 }
 
 // errorBody is the JSON of every error answer.

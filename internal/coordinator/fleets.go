@@ -12,7 +12,7 @@ import (
 
 // DefaultMinAddresses is the smallest fleet `coordinator fleets` shows
 // without --min-addresses.
-const DefaultMinAddresses = 2
+const DefaultMinAddresses = analytics.DefaultMinAddresses
 
 // FleetsConfig configures Fleets. At least one of Scan and Suffix must be
 // set: the rows of one scan or of one suffix are grouped in memory.

@@ -22,8 +22,40 @@ type Limits struct {
 	MaxRowsToRead    uint64
 }
 
+// limitsKey is the context key of WithLimits.
+type limitsKey struct{}
+
+// WithLimits returns ctx bounding the store's row reads that take no
+// Limits argument (Search, Export, LookupRows) by lim.
+func WithLimits(ctx context.Context, lim Limits) context.Context {
+	return context.WithValue(ctx, limitsKey{}, lim)
+}
+
+// readContext returns ctx carrying as query settings the Limits of
+// WithLimits, if any, and extra.
+func readContext(ctx context.Context, extra clickhouse.Settings) context.Context {
+	lim, _ := ctx.Value(limitsKey{}).(Limits)
+	set := lim.settings()
+	for k, v := range extra {
+		set[k] = v
+	}
+	if len(set) == 0 {
+		return ctx
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(set))
+}
+
 // context returns ctx carrying the limits as query settings.
 func (l Limits) context(ctx context.Context) context.Context {
+	set := l.settings()
+	if len(set) == 0 {
+		return ctx
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(set))
+}
+
+// settings returns the limits as query settings.
+func (l Limits) settings() clickhouse.Settings {
 	set := clickhouse.Settings{}
 	if l.MaxExecutionTime > 0 {
 		// Whole seconds: 18.16's setting is an integer of seconds.
@@ -32,10 +64,7 @@ func (l Limits) context(ctx context.Context) context.Context {
 	if l.MaxRowsToRead > 0 {
 		set["max_rows_to_read"] = int(min(l.MaxRowsToRead, 1<<62))
 	}
-	if len(set) == 0 {
-		return ctx
-	}
-	return clickhouse.Context(ctx, clickhouse.WithSettings(set))
+	return set
 }
 
 // Record is one stored row as the API lists it: the row and its
@@ -70,35 +99,75 @@ func (s *Store) List(ctx context.Context, where Where, page, pageSize int, lim L
 	if page < 0 || pageSize <= 0 {
 		return Page{}, fmt.Errorf("list rows: page %d of size %d: want page ≥ 0 and size > 0", page, pageSize)
 	}
-	ctx = lim.context(ctx)
-	from, args := currentRows("ptr", true, "")
-	cond := " WHERE attempt >= below AND " + where.SQL
-	args = append(args, where.Args...)
-	var p Page
-	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+from+cond, args...).Scan(&p.Total); err != nil {
-		return Page{}, fmt.Errorf("list rows: count: %w", err)
-	}
-	if uint64(page)*uint64(pageSize) >= p.Total {
-		return p, nil
-	}
-	q := "SELECT " + rowColumns + ", asn, country FROM " + from + cond +
-		" ORDER BY ip, ptr, scan LIMIT " + strconv.Itoa(pageSize) + " OFFSET " + strconv.Itoa(page*pageSize)
-	rows, err := s.conn.Query(ctx, q, args...)
+	total, err := s.Count(ctx, where, lim)
 	if err != nil {
 		return Page{}, fmt.Errorf("list rows: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r Record
-		if r.Row, err = scanRow(rows, &r.ASN, &r.Country); err != nil {
-			return Page{}, fmt.Errorf("list rows: %w", err)
-		}
-		p.Records = append(p.Records, r)
+	p := Page{Total: total}
+	if uint64(page)*uint64(pageSize) >= p.Total {
+		return p, nil
 	}
-	if err := rows.Err(); err != nil {
+	err = s.records(ctx, where, " LIMIT "+strconv.Itoa(pageSize)+" OFFSET "+strconv.Itoa(page*pageSize), lim, func(r Record) error {
+		p.Records = append(p.Records, r)
+		return nil
+	})
+	if err != nil {
 		return Page{}, fmt.Errorf("list rows: %w", err)
 	}
 	return p, nil
+}
+
+// Count returns the number of rows List would list for where, bounded by
+// lim. It is safe for concurrent use.
+func (s *Store) Count(ctx context.Context, where Where, lim Limits) (uint64, error) {
+	from, args := currentRows("ptr", true, "")
+	var n uint64
+	err := s.conn.QueryRow(lim.context(ctx), "SELECT count() FROM "+from+" WHERE attempt >= below AND "+where.SQL, append(args, where.Args...)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count rows: %w", err)
+	}
+	return n, nil
+}
+
+// ListAll calls emit for each of the first limit rows matching where, in
+// List's order and with List's deduplication, streaming them (a download
+// of a whole result). It stops at emit's first error and returns it. It
+// is bounded by lim and safe for concurrent use.
+func (s *Store) ListAll(ctx context.Context, where Where, limit int, lim Limits, emit func(Record) error) error {
+	if limit <= 0 {
+		return fmt.Errorf("list all rows: limit %d: want more than 0", limit)
+	}
+	if err := s.records(ctx, where, " LIMIT "+strconv.Itoa(limit), lim, emit); err != nil {
+		return fmt.Errorf("list all rows: %w", err)
+	}
+	return nil
+}
+
+// records streams the current rows matching where with their enrichment,
+// ordered by ip, ptr and scan, then tail (a LIMIT clause).
+func (s *Store) records(ctx context.Context, where Where, tail string, lim Limits, emit func(Record) error) error {
+	ctx, cancel := context.WithCancel(lim.context(ctx))
+	defer cancel() // stops the server side when emit gives up early
+	from, args := currentRows("ptr", true, "")
+	q := "SELECT " + rowColumns + ", asn, country FROM " + from + " WHERE attempt >= below AND " + where.SQL + " ORDER BY ip, ptr, scan" + tail
+	rows, err := s.conn.Query(ctx, q, append(args, where.Args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			r   Record
+			err error
+		)
+		if r.Row, err = scanRow(rows, &r.ASN, &r.Country); err != nil {
+			return err
+		}
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // NetOutcome is the number of addresses of one /24 with one outcome.

@@ -61,6 +61,7 @@ func (s *Store) LookupRows(ctx context.Context, q AddressQuery, emit func(sweep.
 	if !first.Is4() || !last.Is4() || last.Less(first) {
 		return fmt.Errorf("look up %v-%v: want an IPv4 range", q.First, q.Last)
 	}
+	ctx = readContext(ctx, nil)
 	from, args := currentRows(byIPTable, true, q.Scan)
 	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND ip >= ? AND ip <= ?"
 	args = append(args, cidr.AddrToUint32(first), cidr.AddrToUint32(last))

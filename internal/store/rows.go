@@ -171,6 +171,7 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 	if err != nil {
 		return err
 	}
+	ctx = readContext(ctx, nil)
 	r := sweep.ReverseLabels(suffix)
 	from, args := currentRows("ptr", true, q.Scan)
 	query := "SELECT " + rowColumns + " FROM " + from +
@@ -194,9 +195,7 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 // ordered by ip and ptr; rows of superseded attempts are left out. Rows are streamed, never held all in memory. It
 // stops at emit's first error and returns it.
 func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		"max_bytes_before_external_sort": exportSortBytes,
-	}))
+	ctx = readContext(ctx, clickhouse.Settings{"max_bytes_before_external_sort": exportSortBytes})
 	from, args := currentRows("ptr", true, scan)
 	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ? ORDER BY ip, ptr"
 	f := &oneOutcome{emit: emit}
