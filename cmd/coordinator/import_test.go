@@ -2,12 +2,16 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 )
 
@@ -107,5 +111,41 @@ func TestImport(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("coordinator %q: exit %d, stderr %q, want 2 and one line with %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestImportStoresRoutes imports rows after an IP-to-ASN table was loaded:
+// each row stores the AS and country of its address (0 and "" where the
+// table has no range), and the import says which table it used.
+func TestImportStoresRoutes(t *testing.T) {
+	dsn := storetest.DSN(t)
+	file := filepath.Join(t.TempDir(), "rows.json")
+	if err := os.WriteFile(file, []byte(`{"timestamp":"1582236213","name":"198.18.11.7","type":"ptr","value":"a.example.net"}
+{"timestamp":"1582236213","name":"198.18.27.9","type":"ptr","value":"b.example.net"}
+{"timestamp":"1582236213","name":"203.0.113.5","type":"ptr","value":"c.example.net"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd("asn", "load", labASN, "--format", "location", "--clickhouse", dsn); code != 0 {
+		t.Fatalf("asn load: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr := runCmd("import", "--scan", "routed", "--format", "sonar", file, "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "asn and country from the IP-to-ASN table of 2026-11-01") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, stderr)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got := map[string]string{}
+	err = st.Search(ctx, store.Query{Suffix: "example.net", Scan: "routed"}, func(r sweep.Row) error {
+		got[r.IP.String()] = fmt.Sprintf("%d %s", r.ASN, r.Country)
+		return nil
+	})
+	want := map[string]string{"198.18.11.7": "64500 JP", "198.18.27.9": "64501 US", "203.0.113.5": "0 "}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("stored routes = %v (%v), want %v", got, err, want)
 	}
 }

@@ -81,7 +81,7 @@ func (s *Store) List(ctx context.Context, where Where, page, pageSize int, lim L
 	if uint64(page)*uint64(pageSize) >= p.Total {
 		return p, nil
 	}
-	q := "SELECT " + rowColumns + ", asn, country FROM " + from + cond +
+	q := "SELECT " + rowColumns + " FROM " + from + cond +
 		" ORDER BY ip, ptr, scan LIMIT " + strconv.Itoa(pageSize) + " OFFSET " + strconv.Itoa(page*pageSize)
 	rows, err := s.conn.Query(ctx, q, args...)
 	if err != nil {
@@ -90,9 +90,10 @@ func (s *Store) List(ctx context.Context, where Where, page, pageSize int, lim L
 	defer rows.Close()
 	for rows.Next() {
 		var r Record
-		if r.Row, err = scanRow(rows, &r.ASN, &r.Country); err != nil {
+		if r.Row, err = scanRow(rows); err != nil {
 			return Page{}, fmt.Errorf("list rows: %w", err)
 		}
+		r.ASN, r.Country = r.Row.ASN, r.Row.Country
 		p.Records = append(p.Records, r)
 	}
 	if err := rows.Err(); err != nil {

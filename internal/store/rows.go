@@ -14,10 +14,10 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
-const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt)"
+const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt, asn, country)"
 
 // rowColumns are the columns Search and Export read, in scanRow's order.
-const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt"
+const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt, asn, country"
 
 // currentRows is the FROM clause of every row read: table (ptr, or
 // ptr_by_ip for reads by address) without the rows of superseded attempts. final adds FINAL (for narrow reads: it also collapses
@@ -49,7 +49,8 @@ func currentRows(table string, final bool, scan string) (string, []any) {
 const exportSortBytes = 1 << 30
 
 // InsertRows stores rows in one INSERT. The label-reversed name (rname) is
-// computed from each row's PTR. Every IP must be IPv4. Inserting a row again
+// computed from each row's PTR; ASN and Country are stored as given (the
+// routing at resolve time). Every IP must be IPv4. Inserting a row again
 // is harmless: (scan, ip, ptr) is the row's identity and reads deduplicate,
 // keeping the row of the highest Attempt. It is safe for concurrent use;
 // batches of 100k rows are efficient. An error that retrying cannot fix
@@ -70,6 +71,8 @@ func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 		units    = make([]string, n)
 		times    = make([]time.Time, n)
 		attempts = make([]uint64, n)
+		asns     = make([]uint32, n)
+		ccs      = make([]string, n)
 	)
 	for i, r := range rows {
 		ip := r.IP.Unmap()
@@ -95,9 +98,10 @@ func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 		units[i] = r.Unit
 		times[i] = r.ResolvedAt
 		attempts[i] = r.Attempt
+		asns[i], ccs[i] = r.ASN, r.Country
 	}
 	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", n),
-		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times, attempts)
+		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times, attempts, asns, ccs)
 }
 
 // sendColumns runs one INSERT with the column slices in the query's order.
@@ -283,7 +287,7 @@ func scanRow(rows driver.Rows, more ...any) (sweep.Row, error) {
 		ip             uint32
 		status, fcrdns string
 	)
-	dest := append([]any{&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt, &r.Attempt}, more...)
+	dest := append([]any{&r.Scan, &ip, &r.PTR, &status, &r.TTL, &fcrdns, &r.Unit, &r.ResolvedAt, &r.Attempt, &r.ASN, &r.Country}, more...)
 	if err := rows.Scan(dest...); err != nil {
 		return sweep.Row{}, fmt.Errorf("read row: %w", err)
 	}
