@@ -148,4 +148,25 @@ func TestImportStoresRoutes(t *testing.T) {
 	if err != nil || !maps.Equal(got, want) {
 		t.Errorf("stored routes = %v (%v), want %v", got, err, want)
 	}
+
+	// A newer table moves 198.18.0.0/17 to AS64502 in DE. Grouping keeps
+	// the routing stored with the rows (AS64500 in JP, named by the old
+	// AS's name where the newest table has one), takes the netblocks from
+	// the newest table, and looks rows stored without routing up there.
+	newer := filepath.Join(t.TempDir(), "newer.txt")
+	if err := os.WriteFile(newer, []byte("# Generated: Tue, 01 Dec 2026 00:00:00 GMT\n\naut-num: AS64500\nname: Lab Net A\n\naut-num: AS64502\nname: Lab Net C\n\n"+
+		"net: 198.18.0.0/18\ncountry: DE\naut-num: 64502\n\nnet: 203.0.113.0/24\ncountry: NL\naut-num: 64502\n\nnet: 192.0.2.0/24\ncountry: FR\naut-num: 64500\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd("asn", "load", newer, "--format", "location", "--clickhouse", dsn); code != 0 {
+		t.Fatalf("asn load of the newer table: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runCmd("search", "--suffix", "example.net", "--scan", "routed", "--group", "netblock", "--format", "json", "--clickhouse", dsn)
+	wantLines := `{"netblock":"198.18.0.0/18","asn":64500,"as_name":"Lab Net A","country":"JP","addresses":1}
+{"netblock":"198.18.0.0/18","asn":64501,"as_name":"","country":"US","addresses":1}
+{"netblock":"203.0.113.0/24","asn":64502,"as_name":"Lab Net C","country":"NL","addresses":1}
+`
+	if code != 0 || out != wantLines {
+		t.Errorf("search --group netblock after a newer table: exit %d, stderr %q\ngot\n%swant\n%s", code, stderr, out, wantLines)
+	}
 }

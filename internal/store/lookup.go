@@ -106,47 +106,12 @@ func (s *Store) LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enr
 	return s.loadRanges(ctx, []span{{windowStart(lo), hi}}, []uint32{lo})
 }
 
-// LoadASNRangesFor reads the ranges of the newest complete IP-to-ASN
-// table that hold the addresses, as a Table that answers for them: for a
-// fleet in a few networks a few thousand rows, not the 1.3 million of a
-// whole table. It returns an error wrapping ErrNoASNTable when no table is
-// stored.
-func (s *Store) LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, ASNVersion, error) {
-	us := make([]uint32, 0, len(addrs))
-	for _, a := range addrs {
-		if a = a.Unmap(); a.Is4() {
-			us = append(us, cidr.AddrToUint32(a))
-		}
-	}
-	slices.Sort(us)
-	us = slices.Compact(us)
-	var spans []span
-	for _, u := range us {
-		sp := span{windowStart(u), u}
-		if n := len(spans); n > 0 && uint64(sp.from) <= uint64(spans[n-1].to)+1 {
-			spans[n-1].to = u
-			continue
-		}
-		spans = append(spans, sp)
-	}
-	if len(us) == 0 {
-		return enrich.NewRangeAppender(0).Table(), ASNVersion{}, nil
-	}
-	if len(spans) > maxSpans {
-		spans = []span{{0, us[len(us)-1]}}
-	}
-	return s.loadRanges(ctx, spans, us)
-}
-
 // span is an interval of range starts to read, inclusive.
 type span struct{ from, to uint32 }
 
 // asnWindow is how far before an address the range holding it is first
-// looked for: a /8. maxSpans bounds the windows of one query.
-const (
-	asnWindow = 1 << 24
-	maxSpans  = 256
-)
+// looked for: a /8.
+const asnWindow = 1 << 24
 
 func windowStart(u uint32) uint32 {
 	if u < asnWindow {
