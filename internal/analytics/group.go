@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"cmp"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -332,9 +333,13 @@ func prefixStrings(ps []netip.Prefix) []string {
 	return out
 }
 
-// WriteGroups writes g as JSON (one object per group and line) or as an
-// aligned table (any other format).
+// WriteGroups writes g as JSON (one object per group and line), as CSV
+// with a header line (lists such as netblocks space-separated, ASN 0 for
+// unknown) or as an aligned table (any other format).
 func WriteGroups(w io.Writer, g Groups, format string) error {
+	if format == "csv" {
+		return writeGroupsCSV(w, g)
+	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
@@ -379,6 +384,35 @@ func WriteGroups(w io.Writer, g Groups, format string) error {
 	}
 	fmt.Fprintf(tw, "\n%d addresses\n", g.Addresses)
 	return tw.Flush()
+}
+
+// writeGroupsCSV writes g as CSV with a header line.
+func writeGroupsCSV(w io.Writer, g Groups) error {
+	cw := csv.NewWriter(w)
+	num := func(asn uint32) string { return strconv.FormatUint(uint64(asn), 10) }
+	switch {
+	case g.Netblocks != nil:
+		_ = cw.Write([]string{"netblock", "asn", "as_name", "country", "addresses"})
+		for _, x := range g.Netblocks {
+			_ = cw.Write([]string{x.Netblock, num(x.ASN), x.ASName, x.Country, strconv.Itoa(x.Addresses)})
+		}
+	case g.ASNs != nil:
+		_ = cw.Write([]string{"asn", "as_name", "addresses", "netblocks", "countries"})
+		for _, x := range g.ASNs {
+			_ = cw.Write([]string{num(x.ASN), x.ASName, strconv.Itoa(x.Addresses), strings.Join(x.Netblocks, " "), strings.Join(x.Countries, " ")})
+		}
+	default:
+		_ = cw.Write([]string{"country", "addresses", "netblocks", "asns"})
+		for _, x := range g.Countries {
+			asns := make([]string, len(x.ASNs))
+			for i, a := range x.ASNs {
+				asns[i] = num(a)
+			}
+			_ = cw.Write([]string{x.Country, strconv.Itoa(x.Addresses), strings.Join(x.Netblocks, " "), strings.Join(asns, " ")})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // asnText is "AS63949", or "-" for 0 (unknown).

@@ -228,3 +228,44 @@ func TestGroupsStoredRoutes(t *testing.T) {
 		t.Errorf("Fleets = %+v, %v; want one fleet with ASNs 2516, 63949, 64496 in JP, KR, NL", fs, err)
 	}
 }
+
+func TestWriteGroupsCSV(t *testing.T) {
+	var g Grouper
+	for _, r := range caseRows()[:5] {
+		if err := g.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = g.Add(okRow("s", "192.0.2.1", "x.example")) // not routed
+	tab := caseTable(t)
+	tests := []struct {
+		group string
+		want  string
+	}{
+		{GroupNetblock, `netblock,asn,as_name,country,addresses
+45.118.132.0/23,63949,"Linode, LLC",SG,1
+139.162.0.0/16,63949,"Linode, LLC",US,1
+139.162.64.0/19,63949,"Linode, LLC",JP,2
+192.0.2.0/24,0,,,1
+`},
+		{GroupASN, `asn,as_name,addresses,netblocks,countries
+63949,"Linode, LLC",4,45.118.132.0/23 139.162.0.0/16 139.162.64.0/19,JP SG US
+0,,1,192.0.2.0/24,
+`},
+		{GroupCountry, `country,addresses,netblocks,asns
+JP,2,139.162.64.0/19,63949
+,1,192.0.2.0/24,0
+SG,1,45.118.132.0/23,63949
+US,1,139.162.0.0/16,63949
+`},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := WriteGroups(&out, g.Groups(tt.group, tab), "csv"); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != tt.want {
+			t.Errorf("WriteGroups(%s, csv) =\n%s\nwant\n%s", tt.group, got, tt.want)
+		}
+	}
+}
