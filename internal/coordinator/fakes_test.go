@@ -52,6 +52,12 @@ func (f *fakeStore) Search(_ context.Context, q store.Query, emit func(sweep.Row
 func (f *fakeStore) Export(_ context.Context, scan string, emit func(sweep.Row) error) error {
 	return f.export(scan, emit)
 }
+func (f *fakeStore) ExportWhere(_ context.Context, scan string, flt store.RowFilter, emit func(sweep.Row) error) error {
+	if len(flt.Statuses) > 0 || len(flt.FCrDNS) > 0 {
+		panic("fakeStore.ExportWhere: filters are tested against ClickHouse")
+	}
+	return f.export(scan, emit)
+}
 func (f *fakeStore) Database() string { return "fakedb" }
 func (f *fakeStore) Cursor(_ context.Context, scan string) (store.Cursor, bool, error) {
 	return f.cursor(scan)

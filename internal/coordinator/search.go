@@ -84,10 +84,10 @@ func Search(ctx context.Context, cfg SearchConfig, out io.Writer) error {
 // search writes the rows in cfg.Format, or their groups with cfg.Group;
 // cfg is valid.
 func search(ctx context.Context, st groupSearcher, cfg SearchConfig, out io.Writer) error {
-	q := store.Query{Suffix: cfg.Suffix, Scan: cfg.Scan}
+	q := store.Query{Suffix: cfg.Suffix, Scan: cfg.Scan, Filter: rowFilter(cfg.Filter)}
 	if cfg.Group != "" {
 		var g analytics.Grouper
-		if err := st.Search(ctx, q, cfg.Filter.Wrap(g.Add)); err != nil {
+		if err := st.Search(ctx, q, g.Add); err != nil {
 			return err
 		}
 		e, err := routesLoader(ctx, st, cfg.Notes)(g.Addrs(), g.StoredASNs())
@@ -97,8 +97,13 @@ func search(ctx context.Context, st groupSearcher, cfg SearchConfig, out io.Writ
 		return analytics.WriteGroups(out, g.Groups(cfg.Group, e), cfg.Format)
 	}
 	return writeRows(out, searchFormat(cfg.Format), func(emit func(sweep.Row) error) error {
-		return st.Search(ctx, q, cfg.Filter.Wrap(emit))
+		return st.Search(ctx, q, emit)
 	})
+}
+
+// rowFilter is f as the store applies it, in SQL.
+func rowFilter(f analytics.Filter) store.RowFilter {
+	return store.RowFilter{Statuses: f.Statuses, FCrDNS: f.FCrDNS}
 }
 
 // routesLoader returns a loader of the routes of a set of addresses

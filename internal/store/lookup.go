@@ -68,18 +68,9 @@ func (s *Store) LookupRows(ctx context.Context, q AddressQuery, emit func(sweep.
 		query += " AND scan = ?"
 		args = append(args, q.Scan)
 	}
-	if len(q.Statuses) > 0 {
-		query += " AND status IN (" + placeholders(len(q.Statuses)) + ")"
-		for _, st := range q.Statuses {
-			args = append(args, st.String())
-		}
-	}
-	if len(q.FCrDNS) > 0 {
-		query += " AND fcrdns IN (" + placeholders(len(q.FCrDNS)) + ")"
-		for _, f := range q.FCrDNS {
-			args = append(args, f.String())
-		}
-	}
+	cond, condArgs := RowFilter{Statuses: q.Statuses, FCrDNS: q.FCrDNS}.where()
+	query += cond
+	args = append(args, condArgs...)
 	query += " ORDER BY ip, resolved_at, scan, ptr"
 	if q.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(q.Limit)

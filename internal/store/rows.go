@@ -148,6 +148,40 @@ type Query struct {
 	Scan string
 	// Limit caps the number of rows; zero or less means no cap.
 	Limit int
+	// Filter keeps only the rows with its outcomes; Search reads only ok
+	// rows, so a Statuses without StatusOK selects nothing.
+	Filter RowFilter
+}
+
+// RowFilter selects rows by outcome in SQL. The zero RowFilter selects
+// every row.
+type RowFilter struct {
+	// Statuses are the outcomes to keep; empty keeps every outcome.
+	Statuses []sweep.Status
+	// FCrDNS are the forward-confirmation outcomes to keep (FCrDNSNone is
+	// the stored ''); empty keeps every outcome.
+	FCrDNS []sweep.FCrDNS
+}
+
+// where returns " AND …" conditions for f with their arguments.
+func (f RowFilter) where() (string, []any) {
+	var (
+		sql  string
+		args []any
+	)
+	if len(f.Statuses) > 0 {
+		sql += " AND status IN (" + placeholders(len(f.Statuses)) + ")"
+		for _, st := range f.Statuses {
+			args = append(args, st.String())
+		}
+	}
+	if len(f.FCrDNS) > 0 {
+		sql += " AND fcrdns IN (" + placeholders(len(f.FCrDNS)) + ")"
+		for _, x := range f.FCrDNS {
+			args = append(args, x.String())
+		}
+	}
+	return sql, args
 }
 
 // NormalizeSuffix returns the suffix as Search matches it (see Query.Suffix),
@@ -184,6 +218,9 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 		query += " AND scan = ?"
 		args = append(args, q.Scan)
 	}
+	cond, condArgs := q.Filter.where()
+	query += cond
+	args = append(args, condArgs...)
 	query += " ORDER BY ip, ptr, scan"
 	if q.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(q.Limit)
@@ -198,16 +235,25 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 // ordered by ip and ptr; rows of superseded attempts are left out. Rows are streamed, never held all in memory. It
 // stops at emit's first error and returns it.
 func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
+	return s.ExportWhere(ctx, scan, RowFilter{}, emit)
+}
+
+// ExportWhere is Export of the rows f selects, selected in SQL. An
+// address that shows two outcomes (see oneOutcome) shows the one of
+// those f selects.
+func (s *Store) ExportWhere(ctx context.Context, scan string, f RowFilter, emit func(sweep.Row) error) error {
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 		"max_bytes_before_external_sort": exportSortBytes,
 	}))
 	from, args := currentRows("ptr", true, scan)
-	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ? ORDER BY ip, ptr"
-	f := &oneOutcome{emit: emit}
-	if err := s.stream(ctx, query, append(args, scan), f.add); err != nil {
+	cond, condArgs := f.where()
+	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ?" + cond + " ORDER BY ip, ptr"
+	args = append(append(args, scan), condArgs...)
+	one := &oneOutcome{emit: emit}
+	if err := s.stream(ctx, query, args, one.add); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
 	}
-	if err := f.flush(); err != nil {
+	if err := one.flush(); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
 	}
 	return nil
