@@ -121,6 +121,9 @@ func connect(ctx context.Context, o Options, database string) (driver.Conn, erro
 	if o.Compress {
 		co.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 	}
+	if o.LogQueries {
+		co.Settings = clickhouse.Settings{"log_queries": 1}
+	}
 	tlsCfg, err := o.TLSConfig()
 	if err != nil {
 		return nil, err
