@@ -8,7 +8,6 @@ import (
 	"net/netip"
 
 	"github.com/ptrsweep/ptrsweep/internal/analytics"
-	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/output"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -112,21 +111,14 @@ func rowFilter(f analytics.Filter) store.RowFilter {
 func routesLoader(ctx context.Context, st routesReader, notes io.Writer) analytics.RoutesLoader {
 	return func(addrs []netip.Addr, asns []uint32) (analytics.Enricher, error) {
 		r, err := st.RoutesOf(ctx, addrs, asns)
-		if errors.Is(err, store.ErrNoASNTable) {
-			note(notes, noASNTable)
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
+		return asEnricher(r, err, notes)
 	}
 }
 
-// enricher runs load; without a stored table it says so on notes and
-// returns a nil Enricher.
-func enricher(load func() (*enrich.Table, store.ASNVersion, error), notes io.Writer) (analytics.Enricher, error) {
-	t, _, err := load()
+// asEnricher returns e and err as a load of routing data does: without a
+// stored table (err wraps store.ErrNoASNTable) it says so on notes and
+// returns a nil Enricher and no error.
+func asEnricher[E analytics.Enricher](e E, err error, notes io.Writer) (analytics.Enricher, error) {
 	if errors.Is(err, store.ErrNoASNTable) {
 		note(notes, noASNTable)
 		return nil, nil
@@ -134,7 +126,7 @@ func enricher(load func() (*enrich.Table, store.ASNVersion, error), notes io.Wri
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	return e, nil
 }
 
 // noASNTable is the note of a command that found no IP-to-ASN table.

@@ -35,7 +35,7 @@ func TestLogQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n uint64
-		if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.query_log WHERE type = 2 AND query = ? AND query_start_time >= ?", marker, start).Scan(&n); err != nil {
+		if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.query_log WHERE type = 2 AND query = ? AND query_start_time >= ? AND client_name LIKE ?", marker, start, "ptrsweep/1 db/"+o.Database+" %").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n != tt.want {

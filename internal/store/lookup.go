@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,20 +60,14 @@ func (s *Store) LookupRows(ctx context.Context, q AddressQuery, emit func(sweep.
 	if !first.Is4() || !last.Is4() || last.Less(first) {
 		return fmt.Errorf("look up %v-%v: want an IPv4 range", q.First, q.Last)
 	}
-	from, args := currentRows(byIPTable, true, q.Scan)
-	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND ip >= ? AND ip <= ?"
-	args = append(args, cidr.AddrToUint32(first), cidr.AddrToUint32(last))
+	cond := " AND ip >= ? AND ip <= ?"
+	args := []any{cidr.AddrToUint32(first), cidr.AddrToUint32(last)}
 	if q.Scan != "" {
-		query += " AND scan = ?"
+		cond += " AND scan = ?"
 		args = append(args, q.Scan)
 	}
-	cond, condArgs := RowFilter{Statuses: q.Statuses, FCrDNS: q.FCrDNS}.where()
-	query += cond
-	args = append(args, condArgs...)
-	query += " ORDER BY ip, resolved_at, scan, ptr"
-	if q.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(q.Limit)
-	}
+	fcond, fargs := RowFilter{Statuses: q.Statuses, FCrDNS: q.FCrDNS}.where()
+	query, args := latestRows(byIPTable, q.Scan, cond+fcond, append(args, fargs...), "ip, scan, ptr", "ip, resolved_at, scan, ptr", q.Limit)
 	if err := s.stream(ctx, query, args, emit); err != nil {
 		return fmt.Errorf("look up %v-%v: %w", first, last, err)
 	}

@@ -44,6 +44,26 @@ func currentRows(table string, final bool, scan string) (string, []any) {
 	return from + " ANY LEFT JOIN (" + sub + ") USING (scan, unit)", args
 }
 
+// latestRows returns a query of rowColumns over table's current rows (see
+// currentRows) that meet cond (" AND …" conditions, with condArgs),
+// each row identity (key, the columns a re-inserted row repeats) once:
+// the row of its highest attempt, the one ReplacingMergeTree(attempt)
+// keeps. It dedupes with LIMIT 1 BY instead of FINAL: FINAL on 18.16 is
+// single-threaded and merges every granule it reads in every part, which
+// made one address 150 ms and a 10-address suffix 45 ms on 10M rows,
+// against 25 ms and 15 ms this way (rows of an attempt that supersede
+// filters out are removed before, so the result is FINAL's). Results are
+// sorted by order, at most limit (0: all).
+func latestRows(table, scan, cond string, condArgs []any, key, order string, limit int) (string, []any) {
+	from, args := currentRows(table, false, scan)
+	q := "SELECT " + rowColumns + " FROM (SELECT " + rowColumns + " FROM " + from +
+		" WHERE attempt >= below" + cond + " ORDER BY attempt DESC LIMIT 1 BY " + key + ") ORDER BY " + order
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	return q, append(args, condArgs...)
+}
+
 // exportSortBytes lets the server spill Export's sort to disk instead of
 // holding a whole scan in memory.
 const exportSortBytes = 1 << 30
@@ -210,21 +230,14 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 		return err
 	}
 	r := sweep.ReverseLabels(suffix)
-	from, args := currentRows("ptr", true, q.Scan)
-	query := "SELECT " + rowColumns + " FROM " + from +
-		" WHERE attempt >= below AND (rname = ? OR (rname >= ? AND rname < ?)) AND status = 'ok'"
-	args = append(args, r, r+".", r+"/")
+	cond := " AND (rname = ? OR (rname >= ? AND rname < ?)) AND status = 'ok'"
+	args := []any{r, r + ".", r + "/"}
 	if q.Scan != "" {
-		query += " AND scan = ?"
+		cond += " AND scan = ?"
 		args = append(args, q.Scan)
 	}
-	cond, condArgs := q.Filter.where()
-	query += cond
-	args = append(args, condArgs...)
-	query += " ORDER BY ip, ptr, scan"
-	if q.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(q.Limit)
-	}
+	fcond, fargs := q.Filter.where()
+	query, args := latestRows("ptr", q.Scan, cond+fcond, append(args, fargs...), "scan, ip, ptr", "ip, ptr, scan", q.Limit)
 	if err := s.stream(ctx, query, args, emit); err != nil {
 		return fmt.Errorf("search suffix %q: %w", suffix, err)
 	}

@@ -332,10 +332,10 @@ func (h harness) timed(ctx context.Context, what string, rows uint64, args ...st
 }
 
 // serverTimed runs one coordinator command and reads the server time of
-// its queries from system.query_log: those of a ptrsweep client that
-// started in the seconds the command ran (query_log has whole seconds and,
-// on 18.16, no database column), so it waits for the next second before
-// and after. Only the coordinator runs with log_queries on.
+// its queries from system.query_log: those of a ptrsweep client of the
+// harness's database (the client name says which) that started in the
+// seconds the command ran (query_log has whole seconds and, on 18.16, no
+// database column), so it waits for the next second before and after.
 func (h harness) serverTimed(ctx context.Context, run func() error) (Result, error) {
 	nextSecond := func() {
 		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
@@ -356,8 +356,8 @@ func (h harness) serverTimed(ctx context.Context, run func() error) (Result, err
 	out, err := h.scalar(ctx, fmt.Sprintf(`SELECT count(), sum(query_duration_ms), max(query_duration_ms),
        replaceRegexpAll(substring(argMax(query, query_duration_ms), 1, 70), '\\s+', ' ')
 FROM system.query_log
-WHERE type = 2 AND client_name LIKE 'ptrsweep/%%' AND query_start_time >= toDateTime(%d) AND query_start_time <= toDateTime(%d)
-FORMAT TabSeparated`, from, to))
+WHERE type = 2 AND client_name LIKE 'ptrsweep/%% db/%s %%' AND query_start_time >= toDateTime(%d) AND query_start_time <= toDateTime(%d)
+FORMAT TabSeparated`, h.db, from, to))
 	if err != nil {
 		return r, err
 	}
