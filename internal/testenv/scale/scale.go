@@ -368,7 +368,8 @@ FORMAT TabSeparated`, h.db, from, to))
 	n, _ := strconv.Atoi(f[0])
 	sum, _ := strconv.ParseUint(f[1], 10, 64)
 	slowest, _ := strconv.ParseUint(f[2], 10, 64)
-	r.Queries, r.Server, r.Slowest, r.SlowestSQL = n, time.Duration(sum)*time.Millisecond, time.Duration(slowest)*time.Millisecond, f[3]
+	sqlText := strings.NewReplacer(`\'`, "'", `\\`, `\`).Replace(f[3]) // TabSeparated escapes
+	r.Queries, r.Server, r.Slowest, r.SlowestSQL = n, time.Duration(sum)*time.Millisecond, time.Duration(slowest)*time.Millisecond, sqlText
 	return r, nil
 }
 
