@@ -198,7 +198,7 @@ func newWorkers(ctx context.Context, conn Conn, cfg SweepConfig, st worker.Store
 	if src, ok := st.(worker.ASNSource); ok {
 		r := worker.NewRoutes(src, cfg.Logger)
 		if err := r.Refresh(ctx); err != nil {
-			return nil, closeAll, fmt.Errorf("load the IP-to-ASN table: %w", err)
+			cfg.Logger.Warn("load the IP-to-ASN table: rows get asn 0 and country ''", "err", err)
 		}
 		routes = r
 	}
