@@ -186,13 +186,7 @@ func TestRoutesOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range addrs {
-		got, gotOK := r.Lookup(a)
-		want, wantOK := tab.Lookup(a)
-		if got != want || gotOK != wantOK {
-			t.Errorf("RoutesOf: %v = %+v, %v; want %+v, %v", a, got, gotOK, want, wantOK)
-		}
-	}
+	sameRoutes(t, "RoutesOf", r, tab, addrs)
 	for asn, want := range map[uint32]string{65001: "", 64500: "AS number 0", 64501: "AS number 1", 64503: "AS number 3"} {
 		if got := r.ASName(asn); got != want {
 			t.Errorf("ASName(%d) = %q, want %q", asn, got, want)
@@ -213,11 +207,17 @@ func TestRoutesOf(t *testing.T) {
 	if r, err = s.RoutesOf(ctx, addrs, nil); err != nil {
 		t.Fatal(err)
 	}
+	sameRoutes(t, "RoutesOf of the Debian slice", r, real, addrs)
+}
+
+// sameRoutes checks that r routes each address as the table does.
+func sameRoutes(t *testing.T, what string, r *AddressRoutes, tab *enrich.Table, addrs []netip.Addr) {
+	t.Helper()
 	for _, a := range addrs {
 		got, gotOK := r.Lookup(a)
-		want, wantOK := real.Lookup(a)
+		want, wantOK := tab.Lookup(a)
 		if got != want || gotOK != wantOK {
-			t.Errorf("RoutesOf of the Debian slice: %v = %+v, %v; want %+v, %v", a, got, gotOK, want, wantOK)
+			t.Errorf("%s: %v = %+v, %v; want %+v, %v", what, a, got, gotOK, want, wantOK)
 		}
 	}
 }
