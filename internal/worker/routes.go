@@ -134,11 +134,11 @@ func (r *Routes) Route(a netip.Addr) (uint32, string) {
 	if cur == nil {
 		return 0, ""
 	}
-	in, ok := cur.t.Lookup(a)
+	asn, country, ok := cur.t.Route(a)
 	if !ok {
 		return 0, ""
 	}
-	return in.ASN, in.Country
+	return asn, country
 }
 
 // FillRoutes sets the ASN and Country of rows from rt (nil leaves them).
