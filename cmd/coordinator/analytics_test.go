@@ -71,6 +71,11 @@ func checkAnalytics(t *testing.T, l *lab.Lab, dsn string, fleet []string) {
 	if code != 0 || !strings.Contains(out, "198.18.16.0/20  AS64501  Lab Net B  US") {
 		t.Errorf("search --group netblock with a table: exit %d\n%s", code, out)
 	}
+	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--group", "netblock", "--format", "csv", "--clickhouse", dsn)
+	wantCSV := fmt.Sprintf("netblock,asn,as_name,country,addresses\n198.18.0.0/17,64500,Lab Net A,JP,%d\n198.18.16.0/20,64501,Lab Net B,US,%d\n", in11, in27)
+	if code != 0 || out != wantCSV {
+		t.Errorf("search --group netblock --format csv: exit %d\n%s\nwant\n%s", code, out, wantCSV)
+	}
 	code, out, _ = runCmd("search", "--suffix", "security.fleet.example", "--group", "country", "--format", "json", "--clickhouse", dsn)
 	if code != 0 || !strings.Contains(out, `{"country":"JP","addresses":`) || !strings.Contains(out, `"asns":[64501]`) {
 		t.Errorf("search --group country: exit %d\n%s", code, out)

@@ -25,12 +25,17 @@ func cmdASN(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs := flag.NewFlagSet("asn list", flag.ContinueOnError)
 		var ch cli.ClickHouse
 		ch.Register(fs)
+		var check cli.CheckConfig
+		check.Register(fs)
 		if err := cli.ParseOrUsage(fs, args[1:], stderr, "coordinator asn list"); err != nil {
 			return err
 		}
 		dsn, err := ch.DSN()
 		if err != nil {
 			return err
+		}
+		if check.Done(stdout, "coordinator asn list", cli.DescribeClickHouse(dsn)) {
+			return nil
 		}
 		return coordinator.ASNList(ctx, dsn, stdout)
 	case "-h", "--help", "help":
@@ -46,6 +51,8 @@ func cmdASNLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ch.Register(fset)
 	format := fset.String("format", "auto", "input format: auto, pfx2as, ip2asn, mmdb or location")
 	version := fset.String("version", "", "date to store the table under, YYYY-MM-DD (default: the date the file states)")
+	var check cli.CheckConfig
+	check.Register(fset)
 	file, err := parseOne(fset, args, stderr, "coordinator asn load FILE [--format …] [--version YYYY-MM-DD]", "the IP-to-ASN file")
 	if err != nil {
 		return err
@@ -60,6 +67,12 @@ func cmdASNLoad(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if cfg.ClickHouse, err = ch.DSN(); err != nil {
 		return err
+	}
+	if err := checkReadable(file); err != nil {
+		return err
+	}
+	if check.Done(stdout, "coordinator asn load", "file="+file, "format="+*format, cli.DescribeClickHouse(cfg.ClickHouse)) {
+		return nil
 	}
 	err = coordinator.ASNLoad(ctx, cfg, stdout)
 	if errors.Is(err, enrich.ErrFormat) || errors.Is(err, enrich.ErrUnknownFormat) || errors.Is(err, coordinator.ErrNoASNVersion) || errors.As(err, new(*fs.PathError)) {

@@ -22,6 +22,11 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := []string{"--cidr", "198.18.0.0/22", "--allow-reserved", "--scan", "chk"}
+	dataFile := filepath.Join(t.TempDir(), "rows.jsonl")
+	if err := os.WriteFile(dataFile, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	chOK := "clickhouse=reader@" + ch + "/sweeps"
 	good := []struct {
 		args []string
 		want []string
@@ -35,6 +40,12 @@ func TestCheckConfig(t *testing.T) {
 		{[]string{"retry", "--check-config", "--scan", "chk"}, []string{"config ok: coordinator retry scan=chk nats=nats://" + nats}},
 		{[]string{"search", "--check-config", "--suffix", "fleet.example"}, []string{"config ok: coordinator search clickhouse=reader@" + ch + "/sweeps"}},
 		{[]string{"export", "--check-config", "--scan", "chk"}, []string{"config ok: coordinator export scan=chk clickhouse=reader@" + ch + "/sweeps"}},
+		{[]string{"asn", "list", "--check-config"}, []string{"config ok: coordinator asn list " + chOK}},
+		{[]string{"asn", "load", dataFile, "--check-config", "--format", "location"}, []string{"config ok: coordinator asn load file=" + dataFile + " format=location " + chOK}},
+		{[]string{"lookup", "192.0.2.7", "--check-config"}, []string{"config ok: coordinator lookup target=192.0.2.7/32 " + chOK}},
+		{[]string{"fleets", "--check-config", "--scan", "chk"}, []string{"config ok: coordinator fleets " + chOK}},
+		{[]string{"diff", "--check-config", "--from", "a", "--to", "b"}, []string{"config ok: coordinator diff from=a to=b " + chOK}},
+		{[]string{"import", "--check-config", "--scan", "imp", "--format", "jsonl", dataFile}, []string{"config ok: coordinator import scan=imp format=jsonl file=" + dataFile + " " + chOK}},
 		{[]string{"serve", "--check-config", "--token-file", tokenFile}, []string{"config ok: coordinator serve listen=127.0.0.1:8080 token=true metrics=off nats=nats://" + nats, "clickhouse=reader@" + ch + "/sweeps"}},
 	}
 	for _, tt := range good {
@@ -65,6 +76,15 @@ func TestCheckConfig(t *testing.T) {
 		{[]string{"retry", "--check-config", "--scan", "chk", "--nats-creds", "/nonexistent"}, "creds"},
 		{[]string{"search", "--check-config", "--suffix", "fleet.example", "--clickhouse", "clickhouse://" + ch + "/db?password_file=/nonexistent"}, "password_file"},
 		{[]string{"export", "--check-config", "--scan", "x/y"}, "--scan"},
+		{[]string{"asn", "load", "/nonexistent/asn.txt", "--check-config"}, "/nonexistent/asn.txt"},
+		{[]string{"asn", "list", "--check-config", "--clickhouse", "clickhouse://" + ch + "/db?password_file=/nonexistent"}, "password_file"},
+		{[]string{"lookup", "192.0.2.300", "--check-config"}, "192.0.2.300"},
+		{[]string{"lookup", "192.0.2.7", "--check-config", "--scan", "Bad Name"}, "--scan"},
+		{[]string{"fleets", "--check-config"}, "--scan"},
+		{[]string{"fleets", "--check-config", "--scan", "x/y"}, "--scan"},
+		{[]string{"diff", "--check-config", "--from", "a", "--to", "x/y"}, "--to"},
+		{[]string{"import", "--check-config", "--scan", "imp", "--format", "jsonl", "/nonexistent/rows.jsonl"}, "/nonexistent/rows.jsonl"},
+		{[]string{"import", "--check-config", "--scan", "imp", "--format", "nope", dataFile}, "--format"},
 		{[]string{"serve", "--check-config", "--listen", "localhost:8080"}, "--listen"},
 		{[]string{"serve", "--check-config", "--page-size", "0"}, "--page-size"},
 		{[]string{"serve", "--check-config", "--max-execution-time", "10ms"}, "--max-execution-time"},

@@ -23,6 +23,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fset.StringVar(&cfg.Scan, "scan", "", "name of the new scan to load the rows into (required)")
 	format := fset.String("format", "", "input format: sonar, jsonl, massdns or zdns (required)")
 	fset.IntVar(&cfg.Batch, "batch", ingest.DefaultBatch, "rows per INSERT")
+	var check cli.CheckConfig
+	check.Register(fset)
 	file, err := parseOne(fset, args, stderr, importUsage, "the file to import")
 	if err != nil {
 		return err
@@ -45,6 +47,12 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if cfg.ClickHouse, err = ch.DSN(); err != nil {
 		return err
+	}
+	if err := checkReadable(file); err != nil {
+		return err
+	}
+	if check.Done(stdout, "coordinator import", "scan="+cfg.Scan, "format="+*format, "file="+file, cli.DescribeClickHouse(cfg.ClickHouse)) {
+		return nil
 	}
 	err = coordinator.Import(ctx, cfg, stdout)
 	if errors.Is(err, ingest.ErrFormat) || errors.Is(err, coordinator.ErrScanExists) || errors.As(err, new(*fs.PathError)) {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ptrsweep/ptrsweep/internal/store"
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/storetest"
 )
 
@@ -107,5 +111,62 @@ func TestImport(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("coordinator %q: exit %d, stderr %q, want 2 and one line with %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestImportStoresRoutes imports rows after an IP-to-ASN table was loaded:
+// each row stores the AS and country of its address (0 and "" where the
+// table has no range), and the import says which table it used.
+func TestImportStoresRoutes(t *testing.T) {
+	dsn := storetest.DSN(t)
+	file := filepath.Join(t.TempDir(), "rows.json")
+	if err := os.WriteFile(file, []byte(`{"timestamp":"1582236213","name":"198.18.11.7","type":"ptr","value":"a.example.net"}
+{"timestamp":"1582236213","name":"198.18.27.9","type":"ptr","value":"b.example.net"}
+{"timestamp":"1582236213","name":"203.0.113.5","type":"ptr","value":"c.example.net"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd("asn", "load", labASN, "--format", "location", "--clickhouse", dsn); code != 0 {
+		t.Fatalf("asn load: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr := runCmd("import", "--scan", "routed", "--format", "sonar", file, "--clickhouse", dsn)
+	if code != 0 || !strings.Contains(out, "asn and country from the IP-to-ASN table of 2026-11-01") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, stderr)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got := map[string]string{}
+	err = st.Search(ctx, store.Query{Suffix: "example.net", Scan: "routed"}, func(r sweep.Row) error {
+		got[r.IP.String()] = fmt.Sprintf("%d %s", r.ASN, r.Country)
+		return nil
+	})
+	want := map[string]string{"198.18.11.7": "64500 JP", "198.18.27.9": "64501 US", "203.0.113.5": "0 "}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("stored routes = %v (%v), want %v", got, err, want)
+	}
+
+	// A newer table moves 198.18.0.0/17 to AS64502 in DE. Grouping keeps
+	// the routing stored with the rows (AS64500 in JP, named by the old
+	// AS's name where the newest table has one), takes the netblocks from
+	// the newest table, and looks rows stored without routing up there.
+	newer := filepath.Join(t.TempDir(), "newer.txt")
+	if err := os.WriteFile(newer, []byte("# Generated: Tue, 01 Dec 2026 00:00:00 GMT\n\naut-num: AS64500\nname: Lab Net A\n\naut-num: AS64502\nname: Lab Net C\n\n"+
+		"net: 198.18.0.0/18\ncountry: DE\naut-num: 64502\n\nnet: 203.0.113.0/24\ncountry: NL\naut-num: 64502\n\nnet: 192.0.2.0/24\ncountry: FR\naut-num: 64500\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd("asn", "load", newer, "--format", "location", "--clickhouse", dsn); code != 0 {
+		t.Fatalf("asn load of the newer table: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runCmd("search", "--suffix", "example.net", "--scan", "routed", "--group", "netblock", "--format", "json", "--clickhouse", dsn)
+	wantLines := `{"netblock":"198.18.0.0/18","asn":64500,"as_name":"Lab Net A","country":"JP","addresses":1}
+{"netblock":"198.18.0.0/18","asn":64501,"as_name":"","country":"US","addresses":1}
+{"netblock":"203.0.113.0/24","asn":64502,"as_name":"Lab Net C","country":"NL","addresses":1}
+`
+	if code != 0 || out != wantLines {
+		t.Errorf("search --group netblock after a newer table: exit %d, stderr %q\ngot\n%swant\n%s", code, stderr, out, wantLines)
 	}
 }

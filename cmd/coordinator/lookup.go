@@ -22,6 +22,8 @@ func cmdLookup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.Format, "format", coordinator.DefaultLookupFormat, "output: table, json or csv")
 	var ff filterFlags
 	ff.register(fs)
+	var check cli.CheckConfig
+	check.Register(fs)
 	target, err := parseOne(fs, args, stderr, lookupUsage, "an IPv4 address or CIDR block (e.g. 139.162.77.6 or 139.162.0.0/16)")
 	if err != nil {
 		return err
@@ -35,8 +37,16 @@ func cmdLookup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Filter, err = ff.filter(); err != nil {
 		return err
 	}
+	if cfg.Scan != "" {
+		if err := cli.CheckScan(cfg.Scan); err != nil {
+			return err
+		}
+	}
 	if cfg.ClickHouse, err = ch.DSN(); err != nil {
 		return err
+	}
+	if check.Done(stdout, "coordinator lookup", "target="+cfg.Target.String(), cli.DescribeClickHouse(cfg.ClickHouse)) {
+		return nil
 	}
 	cfg.Notes = stderr
 	return coordinator.Lookup(ctx, cfg, stdout)

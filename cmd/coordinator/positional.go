@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 
 	"github.com/ptrsweep/ptrsweep/internal/cli"
 )
@@ -39,4 +40,14 @@ func parseOne(fs *flag.FlagSet, args []string, stderr io.Writer, synopsis, what 
 		return "", cli.Usagef("%s: give %s (usage: %s)", fs.Name(), what, synopsis)
 	}
 	return arg, nil
+}
+
+// checkReadable checks that a file a command reads can be opened, as a
+// usage error naming it.
+func checkReadable(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return cli.UsageError{Err: err}
+	}
+	return f.Close()
 }

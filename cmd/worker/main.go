@@ -77,6 +77,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rf.Register(fs, "this worker's")
 	exitIdle := fs.Bool("exit-when-idle", false, "exit 0 once the queue has nothing left for anybody (batch jobs)")
 	units := fs.Int("units", 4, "/24 units resolved at once (smaller units count for their share: 16 /28s per /24)")
+	asnRefresh := fs.Duration("asn-refresh", worker.DefaultRoutesRefresh, "how often to check ClickHouse for a newer IP-to-ASN table (asn and country stored with every row)")
 	batchRows := fs.Int("batch-rows", worker.DefaultBatchRows, "rows per ClickHouse insert")
 	flush := fs.Duration("flush-interval", worker.DefaultFlushInterval, "longest wait before a partial batch is inserted")
 	grace := fs.Duration("grace", worker.DefaultGrace, "on SIGTERM, how long in-flight units may finish before they are handed back")
@@ -95,6 +96,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if nf.URL() == "" {
 		return cli.Usagef("--nats is required (or set %s)", cli.EnvNATS)
+	}
+	if *asnRefresh <= 0 {
+		return cli.Usagef("--asn-refresh %v: want a positive interval (e.g. 5m)", *asnRefresh)
 	}
 	dsn, err := chf.DSN()
 	if err != nil {
@@ -156,18 +160,23 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := tel.Queue(q); err != nil {
 		return err
 	}
+	routes := worker.NewRoutes(st, log)
+	if err := routes.Refresh(ctx); err != nil {
+		log.Warn("load the IP-to-ASN table (rows get asn 0 until a refresh succeeds)", "err", err)
+	}
 	m := tel.Metrics
 	m.AddResolver(res.Stats)
 	w, err := worker.New(worker.Config{Queue: worker.JetStream(q), Store: st, Resolver: res, Name: *name,
 		Units: *units, BatchRows: *batchRows, FlushInterval: *flush, Grace: *grace,
 		Heartbeat: worker.HeartbeatFor(*ackWait), ExitWhenIdle: *exitIdle, Logger: log, Exclude: exclude,
-		OnUnitDone: m.AddCounts, ObserveInsert: m.ObserveInsert})
+		OnUnitDone: m.AddCounts, ObserveInsert: m.ObserveInsert, Routes: routes})
 	if err != nil {
 		return err
 	}
 	m.AddWorker(w.Stats)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	wg.Go(func() { routes.Run(watchCtx, *asnRefresh) })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

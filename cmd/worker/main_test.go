@@ -5,14 +5,18 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/coordinator"
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/queue"
+	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/lab"
 	"github.com/ptrsweep/ptrsweep/internal/testenv/labtest"
@@ -36,6 +40,7 @@ func TestUsageErrors(t *testing.T) {
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--resolvers", "nonsense"}, "--resolvers"},
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--exclude-file", "/nonexistent"}, "--exclude-file"},
 		{"", []string{"--nats", "nats://127.0.0.1:1", "--units", "0", "--resolvers", "127.0.0.1"}, "--units"},
+		{"", []string{"--nats", "nats://127.0.0.1:1", "--asn-refresh", "0s", "--resolvers", "127.0.0.1"}, "--asn-refresh 0s"},
 		{"", []string{"resolve", "--resolvers", "127.0.0.1:1", "--bogus"}, "bogus"},
 		{"198.18.0.0/33\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:1"},
 		{"# comment\n10.1.2.0/24\n", []string{"resolve", "--resolvers", "127.0.0.1:1"}, "input:2: 10.1.2.0/24 overlaps reserved"},
@@ -202,20 +207,40 @@ func addrs(p netip.Prefix) []netip.Addr {
 func key(fields ...string) string { return strings.Join(fields, " ") }
 
 // TestWorkerCommand runs the distributed path: a scan published to a
-// JetStream server, the worker command with --exit-when-idle, then status.
+// JetStream server, the worker command with --exit-when-idle, then status;
+// every stored row carries the AS and country of the IP-to-ASN table
+// stored before the worker started.
 func TestWorkerCommand(t *testing.T) {
 	_, addr := startLab(t)
 	dsn := storetest.DSN(t)
 	emb, _ := publishScan(t, "dist", dsn)
 	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tab, _, err := enrich.LoadFile("../../internal/enrich/testdata/lab-asn.txt", enrich.FormatLocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveASNTable(ctx, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "lab-asn.txt", "location", tab); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	code, _, stderr := runCmd("", "--nats", emb.URL(), "--clickhouse", dsn, "--resolvers", addr, "--timeout", "300ms",
 		"--exit-when-idle", "--flush-interval", "50ms", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("worker: exit %d: %s", code, stderr)
 	}
-	err := coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
+	err = coordinator.Status(ctx, coordinator.StatusConfig{Conn: coordinator.Conn{Queue: queue.Config{URL: emb.URL()}, ClickHouse: dsn}, Scan: "dist", Wait: true}, &out)
 	if err != nil || !strings.Contains(out.String(), "4 done, 0 pending, 0 failed") || !strings.Contains(out.String(), "addresses: 1024 of 1024") {
 		t.Errorf("status after the worker exited: %v\n%s", err, out.String())
+	}
+	routes := map[string]int{}
+	q := store.AddressQuery{First: netip.MustParseAddr("198.18.0.0"), Last: netip.MustParseAddr("198.18.3.255"), Scan: "dist"}
+	err = st.LookupRows(ctx, q, func(r sweep.Row) error { routes[fmt.Sprintf("%d %s", r.ASN, r.Country)]++; return nil })
+	if err != nil || len(routes) != 1 || routes["64500 JP"] == 0 {
+		t.Errorf("stored routes of the scan's rows = %v (%v), want every row 64500 JP", routes, err)
 	}
 }

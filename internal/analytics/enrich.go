@@ -13,6 +13,21 @@ type Enricher interface {
 	Lookup(a netip.Addr) (enrich.Info, bool)
 }
 
+// ASNamer names ASes, also those no looked-up address is routed by now
+// (the ASNs stored with rows resolved under older routing).
+// *enrich.Table and the store's AddressRoutes are ASNamers.
+type ASNamer interface {
+	ASName(asn uint32) string
+}
+
+// asName returns e's name of asn, "" when e cannot name ASes.
+func asName(e Enricher, asn uint32) string {
+	if n, ok := e.(ASNamer); ok && asn != 0 {
+		return n.ASName(asn)
+	}
+	return ""
+}
+
 // fallbackBits is the netblock size used without routing data.
 const fallbackBits = 24
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"text/tabwriter"
 
 	"github.com/ptrsweep/ptrsweep/internal/fleet"
@@ -23,23 +24,51 @@ type Fleet struct {
 	Countries []string `json:"countries"`
 }
 
+// RoutesLoader returns routing data for the distinct addresses of a
+// stream and names for the ASNs stored with its rows (see
+// store.RoutesOf); a nil Enricher means none (/24 netblocks, ASN 0
+// unless stored).
+type RoutesLoader func(addrs []netip.Addr, storedASNs []uint32) (Enricher, error)
+
+// DefaultMinAddresses is the smallest fleet shown when no minimum is
+// given (`coordinator fleets` without --min-addresses, the API without
+// min_addresses).
+const DefaultMinAddresses = 2
+
 // Fleets groups the named rows of a stream by template (see
-// internal/fleet) with e's routing data (nil: /24 netblocks, ASN 0) and
-// returns the templates with at least minAddresses addresses, largest
-// first. Memory grows with the distinct names and addresses of the stream:
-// give it one scan or one suffix.
-func Fleets(stream func(emit func(sweep.Row) error) error, e Enricher, minAddresses int) ([]Fleet, error) {
-	agg := fleet.NewAggregator()
+// internal/fleet) and returns the templates with at least minAddresses
+// addresses, largest first. Each row's ASN and country are those stored
+// with it, or, for rows stored without them, load's; netblocks come from
+// load (nil load: /24 netblocks). Memory grows with the named rows of the
+// stream (they are held until load has run): give it one scan or one
+// suffix.
+func Fleets(stream func(emit func(sweep.Row) error) error, load RoutesLoader, minAddresses int) ([]Fleet, error) {
+	var (
+		named []fleet.Row
+		g     Grouper
+	)
 	err := stream(func(r sweep.Row) error {
 		if r.PTR == "" {
 			return nil
 		}
-		info := Describe(e, r.IP)
-		agg.Add(fleet.Row{IP: r.IP, PTR: r.PTR, ASN: info.ASN, Country: info.Country, Netblock: info.Net})
-		return nil
+		named = append(named, fleet.Row{IP: r.IP.Unmap(), PTR: r.PTR})
+		return g.Add(r)
 	})
 	if err != nil {
 		return nil, err
+	}
+	var e Enricher
+	if load != nil && len(named) > 0 {
+		if e, err = load(g.Addrs(), g.StoredASNs()); err != nil {
+			return nil, err
+		}
+	}
+	infos := g.describeAll(e)
+	agg := fleet.NewAggregator()
+	for _, r := range named {
+		info := infos[r.IP]
+		r.ASN, r.Country, r.Netblock = info.ASN, info.Country, info.Net
+		agg.Add(r)
 	}
 	fs := agg.Fleets(minAddresses)
 	out := make([]Fleet, len(fs))

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"cmp"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
@@ -69,28 +71,102 @@ type Groups struct {
 	Countries []CountryGroup
 }
 
-// Grouper collects the distinct addresses of a row stream and groups them.
-// Memory is one entry per distinct address. It is not safe for concurrent
-// use.
+// Grouper collects the distinct addresses of a row stream, with the ASN
+// and country stored with their rows, and groups them. Memory is one
+// entry per distinct address. It is not safe for concurrent use.
 type Grouper struct {
+	seen  []stored
 	addrs []netip.Addr
+	asns  []uint32
 }
 
-// Add records the row's address. Rows may come in any order and repeat.
-func (g *Grouper) Add(r sweep.Row) error {
-	a := r.IP.Unmap()
-	if n := len(g.addrs); n == 0 || g.addrs[n-1] != a {
-		g.addrs = append(g.addrs, a)
+// stored is an address and the routing stored with one of its rows.
+type stored struct {
+	addr    netip.Addr
+	asn     uint32
+	country string
+}
+
+// routed reports whether the row was stored with routing data (rows
+// resolved before any IP-to-ASN table was loaded have ASN 0 and no
+// country).
+func (s stored) routed() bool { return s.asn != 0 || s.country != "" }
+
+// describe returns e's routing of the address (see Describe) with the ASN
+// and country stored with its row when it has them.
+func (s stored) describe(e Enricher) enrich.Info {
+	in := Describe(e, s.addr)
+	if s.routed() {
+		if s.asn != in.ASN {
+			in.ASName = asName(e, s.asn)
+		}
+		in.ASN, in.Country = s.asn, s.country
 	}
+	return in
+}
+
+// describeAll returns what is known of each distinct address (see
+// stored.describe), its routed row's stored values winning.
+func (g *Grouper) describeAll(e Enricher) map[netip.Addr]enrich.Info {
+	g.compact()
+	out := make(map[netip.Addr]enrich.Info, len(g.seen))
+	for _, s := range g.seen {
+		out[s.addr] = s.describe(e)
+	}
+	return out
+}
+
+// Add records the row's address and its stored ASN and country. Rows may
+// come in any order and repeat.
+func (g *Grouper) Add(r sweep.Row) error {
+	s := stored{addr: r.IP.Unmap(), asn: r.ASN, country: r.Country}
+	if n := len(g.seen); n == 0 || g.seen[n-1] != s {
+		g.seen = append(g.seen, s)
+	}
+	g.addrs = nil
 	return nil
+}
+
+// compact sorts the entries by address and keeps one per address: the
+// first with routing data if any has it.
+func (g *Grouper) compact() {
+	if g.addrs != nil {
+		return
+	}
+	slices.SortStableFunc(g.seen, func(a, b stored) int {
+		return cmp.Or(a.addr.Compare(b.addr), cmp.Compare(b2i(b.routed()), b2i(a.routed())))
+	})
+	g.seen = slices.CompactFunc(g.seen, func(a, b stored) bool { return a.addr == b.addr })
+	g.addrs = make([]netip.Addr, len(g.seen))
+	asns := set[uint32]{}
+	for i, s := range g.seen {
+		g.addrs[i] = s.addr
+		if s.asn != 0 {
+			asns.add(s.asn)
+		}
+	}
+	g.asns = asns.list
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Addrs returns the distinct addresses added so far, sorted. The slice
 // belongs to the Grouper.
 func (g *Grouper) Addrs() []netip.Addr {
-	slices.SortFunc(g.addrs, netip.Addr.Compare)
-	g.addrs = slices.Compact(g.addrs)
+	g.compact()
 	return g.addrs
+}
+
+// StoredASNs returns the distinct ASNs stored with the rows added so far
+// (not 0), e.g. to look up their names. The slice belongs to the Grouper.
+func (g *Grouper) StoredASNs() []uint32 {
+	g.compact()
+	return g.asns
 }
 
 // addrInfo is an address with what is known about it.
@@ -102,42 +178,70 @@ type addrInfo struct {
 	cc   string
 }
 
-// Groups groups the addresses added so far by group (see ParseGroup),
-// with e's routing data; e may be nil (netblocks are then /24s, ASN 0).
-// Netblocks are sorted by address; providers and countries by address
-// count, largest first.
+// Groups groups the addresses added so far by group (see ParseGroup).
+// The ASN and country are those stored with the rows (the routing when
+// they were resolved); for rows stored without them, e's. The netblock
+// and the AS name come from e; e may be nil (netblocks are then /24s, ASN
+// 0 unless stored). Netblocks are sorted by address; providers and
+// countries by address count, largest first.
 func (g *Grouper) Groups(group string, e Enricher) Groups {
-	addrs := g.Addrs()
-	infos := make([]addrInfo, len(addrs))
-	for i, a := range addrs {
-		in := Describe(e, a)
-		infos[i] = addrInfo{addr: a, net: in.Net, asn: in.ASN, name: in.ASName, cc: in.Country}
+	g.compact()
+	infos := make([]addrInfo, len(g.seen))
+	for i, s := range g.seen {
+		in := s.describe(e)
+		infos[i] = addrInfo{addr: s.addr, net: in.Net, asn: in.ASN, name: in.ASName, cc: in.Country}
 	}
 	out := Groups{Routed: e != nil, Addresses: len(infos)}
+	// The grouping asked for is never nil, also without addresses: the
+	// writers tell the groupings apart by it.
 	switch group {
 	case GroupNetblock:
-		out.Netblocks = groupNetblocks(infos)
+		out.Netblocks = append([]NetblockGroup{}, groupNetblocks(infos)...)
 	case GroupASN:
-		out.ASNs = groupASNs(infos)
+		out.ASNs = append([]ASNGroup{}, groupASNs(infos)...)
 	case GroupCountry:
-		out.Countries = groupCountries(infos)
+		out.Countries = append([]CountryGroup{}, groupCountries(infos)...)
 	}
 	return out
 }
 
-// groupNetblocks counts sorted addresses per netblock.
+// groupNetblocks counts sorted addresses per netblock, AS and country:
+// one line per netblock unless its addresses were stored with different
+// routing (scans before and after a change). Lines are in netblock order,
+// then by ASN.
 func groupNetblocks(infos []addrInfo) []NetblockGroup {
-	var out []NetblockGroup
-	for i := 0; i < len(infos); {
-		j := i
-		for j < len(infos) && infos[j].net == infos[i].net {
-			j++
-		}
-		in := infos[i]
-		out = append(out, NetblockGroup{Netblock: in.net.String(), ASN: in.asn, ASName: in.name, Country: in.cc, Addresses: j - i})
-		i = j
+	type key struct {
+		net netip.Prefix
+		asn uint32
+		cc  string
 	}
-	return out
+	idx := map[key]int{}
+	var out []NetblockGroup
+	nets := map[int]netip.Prefix{}
+	for _, in := range infos {
+		k := key{in.net, in.asn, in.cc}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			nets[i] = in.net
+			out = append(out, NetblockGroup{Netblock: in.net.String(), ASN: in.asn, ASName: in.name, Country: in.cc})
+		}
+		out[i].Addresses++
+	}
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(nets[a].Addr().Compare(nets[b].Addr()), cmp.Compare(nets[a].Bits(), nets[b].Bits()),
+			cmp.Compare(out[a].ASN, out[b].ASN), cmp.Compare(out[a].Country, out[b].Country))
+	})
+	sorted := make([]NetblockGroup, len(out))
+	for i, j := range order {
+		sorted[i] = out[j]
+	}
+	return sorted
 }
 
 // set keeps distinct values in first-seen order.
@@ -231,9 +335,13 @@ func prefixStrings(ps []netip.Prefix) []string {
 	return out
 }
 
-// WriteGroups writes g as JSON (one object per group and line) or as an
-// aligned table (any other format).
+// WriteGroups writes g as JSON (one object per group and line), as CSV
+// with a header line (lists such as netblocks space-separated, ASN 0 for
+// unknown) or as an aligned table (any other format).
 func WriteGroups(w io.Writer, g Groups, format string) error {
+	if format == "csv" {
+		return writeGroupsCSV(w, g)
+	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
@@ -278,6 +386,35 @@ func WriteGroups(w io.Writer, g Groups, format string) error {
 	}
 	fmt.Fprintf(tw, "\n%d addresses\n", g.Addresses)
 	return tw.Flush()
+}
+
+// writeGroupsCSV writes g as CSV with a header line.
+func writeGroupsCSV(w io.Writer, g Groups) error {
+	cw := csv.NewWriter(w)
+	num := func(asn uint32) string { return strconv.FormatUint(uint64(asn), 10) }
+	switch {
+	case g.Netblocks != nil:
+		_ = cw.Write([]string{"netblock", "asn", "as_name", "country", "addresses"})
+		for _, x := range g.Netblocks {
+			_ = cw.Write([]string{x.Netblock, num(x.ASN), x.ASName, x.Country, strconv.Itoa(x.Addresses)})
+		}
+	case g.ASNs != nil:
+		_ = cw.Write([]string{"asn", "as_name", "addresses", "netblocks", "countries"})
+		for _, x := range g.ASNs {
+			_ = cw.Write([]string{num(x.ASN), x.ASName, strconv.Itoa(x.Addresses), strings.Join(x.Netblocks, " "), strings.Join(x.Countries, " ")})
+		}
+	default:
+		_ = cw.Write([]string{"country", "addresses", "netblocks", "asns"})
+		for _, x := range g.Countries {
+			asns := make([]string, len(x.ASNs))
+			for i, a := range x.ASNs {
+				asns[i] = num(a)
+			}
+			_ = cw.Write([]string{x.Country, strconv.Itoa(x.Addresses), strings.Join(x.Netblocks, " "), strings.Join(asns, " ")})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // asnText is "AS63949", or "-" for 0 (unknown).

@@ -3,6 +3,7 @@ package analytics
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -140,7 +141,8 @@ func TestFleets(t *testing.T) {
 		}
 		return nil
 	}
-	got, err := Fleets(stream, caseTable(t), 2)
+	tab := caseTable(t)
+	got, err := Fleets(stream, func([]netip.Addr, []uint32) (Enricher, error) { return tab, nil }, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,5 +167,116 @@ func TestFleets(t *testing.T) {
 	_ = WriteFleets(&out, got[1:], "json")
 	if want := `{"template":"{ip}.dsl.example.net","addresses":2,"names":2,"example":"198-51-100-1.dsl.example.net","netblocks":["198.51.100.0/24"],"asns":[0],"countries":[]}` + "\n"; out.String() != want {
 		t.Errorf("WriteFleets json = %s, want %s", out.String(), want)
+	}
+}
+
+// TestGroupsStoredRoutes groups rows stored with their ASN and country
+// (the routing when resolved): those win over the table's, the netblock
+// and the AS name come from the table, and rows stored without routing
+// (ASN 0, no country) fall back to the table. An address with rows from
+// several scans counts once, with its routed row.
+func TestGroupsStoredRoutes(t *testing.T) {
+	withRoute := func(r sweep.Row, asn uint32, cc string) sweep.Row { r.ASN, r.Country = asn, cc; return r }
+	rows := []sweep.Row{
+		withRoute(okRow("s", "139.162.77.6", "scan-30.security.ipip.net"), 2516, "KR"), // moved since: KDDI then
+		okRow("s", "139.162.77.7", "scan-32.security.ipip.net"),                        // scanned before a table
+		withRoute(okRow("s", "192.0.2.1", "scan-37.security.ipip.net"), 64496, "NL"),   // routed then, not now
+		okRow("old", "192.0.2.1", "scan-37.security.ipip.net"),                         // same address, older scan
+	}
+	var g Grouper
+	for _, r := range rows {
+		if err := g.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := g.StoredASNs(), []uint32{2516, 64496}; !reflect.DeepEqual(got, want) {
+		t.Errorf("StoredASNs() = %v, want %v", got, want)
+	}
+	tab := caseTable(t)
+	got := g.Groups(GroupNetblock, tab).Netblocks
+	want := []NetblockGroup{
+		{"139.162.64.0/19", 2516, "KDDI CORPORATION", "KR", 1},
+		{"139.162.64.0/19", 63949, "Linode, LLC", "JP", 1},
+		{"192.0.2.0/24", 64496, "", "NL", 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Groups(netblock) =\n%+v\nwant\n%+v", got, want)
+	}
+	asns := g.Groups(GroupASN, tab).ASNs
+	wantASNs := []ASNGroup{
+		{2516, "KDDI CORPORATION", 1, []string{"139.162.64.0/19"}, []string{"KR"}},
+		{63949, "Linode, LLC", 1, []string{"139.162.64.0/19"}, []string{"JP"}},
+		{64496, "", 1, []string{"192.0.2.0/24"}, []string{"NL"}},
+	}
+	if !reflect.DeepEqual(asns, wantASNs) {
+		t.Errorf("Groups(asn) =\n%+v\nwant\n%+v", asns, wantASNs)
+	}
+	fs, err := Fleets(func(emit func(sweep.Row) error) error {
+		for _, r := range rows {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(addrs []netip.Addr, asns []uint32) (Enricher, error) {
+		if len(addrs) != 3 || !reflect.DeepEqual(asns, []uint32{2516, 64496}) {
+			t.Errorf("Fleets loads routes of %v and names of %v, want 3 addresses and 2516, 64496", addrs, asns)
+		}
+		return tab, nil
+	}, 1)
+	if err != nil || len(fs) != 1 || !reflect.DeepEqual(fs[0].ASNs, []uint32{2516, 63949, 64496}) || !reflect.DeepEqual(fs[0].Countries, []string{"JP", "KR", "NL"}) {
+		t.Errorf("Fleets = %+v, %v; want one fleet with ASNs 2516, 63949, 64496 in JP, KR, NL", fs, err)
+	}
+}
+
+func TestWriteGroupsCSV(t *testing.T) {
+	var g Grouper
+	for _, r := range caseRows()[:5] {
+		if err := g.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = g.Add(okRow("s", "192.0.2.1", "x.example")) // not routed
+	tab := caseTable(t)
+	tests := []struct {
+		group string
+		want  string
+	}{
+		{GroupNetblock, `netblock,asn,as_name,country,addresses
+45.118.132.0/23,63949,"Linode, LLC",SG,1
+139.162.0.0/16,63949,"Linode, LLC",US,1
+139.162.64.0/19,63949,"Linode, LLC",JP,2
+192.0.2.0/24,0,,,1
+`},
+		{GroupASN, `asn,as_name,addresses,netblocks,countries
+63949,"Linode, LLC",4,45.118.132.0/23 139.162.0.0/16 139.162.64.0/19,JP SG US
+0,,1,192.0.2.0/24,
+`},
+		{GroupCountry, `country,addresses,netblocks,asns
+JP,2,139.162.64.0/19,63949
+,1,192.0.2.0/24,0
+SG,1,45.118.132.0/23,63949
+US,1,139.162.0.0/16,63949
+`},
+	}
+	var none Grouper
+	for _, tt := range []struct{ group, want string }{
+		{GroupNetblock, "netblock,asn,as_name,country,addresses\n"},
+		{GroupASN, "asn,as_name,addresses,netblocks,countries\n"},
+		{GroupCountry, "country,addresses,netblocks,asns\n"},
+	} {
+		var out bytes.Buffer
+		if err := WriteGroups(&out, none.Groups(tt.group, tab), "csv"); err != nil || out.String() != tt.want {
+			t.Errorf("WriteGroups(no addresses by %s, csv) = %q, %v; want the header %q", tt.group, out.String(), err, tt.want)
+		}
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := WriteGroups(&out, g.Groups(tt.group, tab), "csv"); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != tt.want {
+			t.Errorf("WriteGroups(%s, csv) =\n%s\nwant\n%s", tt.group, got, tt.want)
+		}
 	}
 }

@@ -51,7 +51,9 @@ type Observation struct {
 }
 
 // History is an address with its routing data and what every scan saw,
-// oldest first.
+// oldest first. The ASN and country are those stored with its latest row
+// that has them (the routing when it was scanned), else the table's; the
+// netblock and the AS name come from the table.
 type History struct {
 	IP       string `json:"ip"`
 	Netblock string `json:"netblock"`
@@ -102,7 +104,15 @@ func Histories(stream func(emit func(sweep.Row) error) error, e Enricher, emit f
 // history builds the History of one address's rows.
 func history(rows []sweep.Row, e Enricher) History {
 	a := rows[0].IP.Unmap()
-	info := Describe(e, a)
+	// the routing stored with the latest row that has one (rows come
+	// oldest first), else e's
+	s := stored{addr: a}
+	for _, r := range rows {
+		if x := (stored{addr: a, asn: r.ASN, country: r.Country}); x.routed() {
+			s = x
+		}
+	}
+	info := s.describe(e)
 	h := History{IP: a.String(), Netblock: info.Net.String(), ASN: info.ASN, ASName: info.ASName, Country: info.Country}
 	idx := map[string]int{}
 	var latest []sweep.Row // per observation: the latest non-ok row

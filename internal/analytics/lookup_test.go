@@ -117,3 +117,46 @@ func TestHistories(t *testing.T) {
 		t.Error("NewHistoryWriter(xml): no error")
 	}
 }
+
+// TestHistoryStoredRoutes checks that a history shows the routing stored
+// with the address's latest routed row, the netblock of the table, and
+// the table's routing for an address stored without one.
+func TestHistoryStoredRoutes(t *testing.T) {
+	tab := caseTable(t)
+	older := okRow("old", "139.162.77.6", "scan-30.security.ipip.net")
+	older.ASN, older.Country = 2516, "KR"
+	newer := okRow("new", "139.162.77.6", "scan-30.security.ipip.net")
+	newer.ResolvedAt = newer.ResolvedAt.Add(time.Hour)
+	newer.ASN, newer.Country = 64496, "NL"
+	unrouted := okRow("new", "139.162.77.7", "scan-31.security.ipip.net")
+	var got []History
+	err := Histories(func(emit func(sweep.Row) error) error {
+		for _, r := range []sweep.Row{older, newer, unrouted} {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, tab, func(h History) error { got = append(got, h); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	type routing struct {
+		ip, net string
+		asn     uint32
+		name    string
+		cc      string
+	}
+	want := []routing{
+		{"139.162.77.6", "139.162.64.0/19", 64496, "", "NL"},
+		{"139.162.77.7", "139.162.64.0/19", 63949, "Linode, LLC", "JP"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d histories, want %d", len(got), len(want))
+	}
+	for i, h := range got {
+		if r := (routing{h.IP, h.Netblock, h.ASN, h.ASName, h.Country}); r != want[i] {
+			t.Errorf("history %d routing = %+v, want %+v", i, r, want[i])
+		}
+	}
+}

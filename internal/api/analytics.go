@@ -105,16 +105,35 @@ func (s *Server) readError(w http.ResponseWriter, r *http.Request, what string, 
 	s.storeError(w, r, what, err)
 }
 
-// enricher turns a load of IP-to-ASN ranges into an Enricher: nil
-// (unrouted, /24 netblocks) when no table is stored, as the commands do.
-func enricher(t *enrich.Table, _ store.ASNVersion, err error) (analytics.Enricher, bool, error) {
+// enricher turns a load of routing data into an Enricher and whether it
+// is routed: nil (unrouted, /24 netblocks) when no table is stored, as the
+// commands do.
+func enricher(e analytics.Enricher, err error) (analytics.Enricher, bool, error) {
 	if errors.Is(err, store.ErrNoASNTable) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	return t, true, nil
+	return e, true, nil
+}
+
+// tableOrNil is a load of IP-to-ASN ranges as an Enricher (a nil
+// interface, not a nil *Table, on error).
+func tableOrNil(t *enrich.Table, _ store.ASNVersion, err error) (analytics.Enricher, error) {
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// routesOrNil is a load of the routes of some addresses as an Enricher
+// (a nil interface, not a nil *AddressRoutes, on error).
+func routesOrNil(r *store.AddressRoutes, err error) (analytics.Enricher, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // knownScan answers 404 and returns false when no scan has the name.
@@ -189,7 +208,7 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := s.bounded(r)
 	first, last := cidr.Bounds(target)
-	e, routed, err := enricher(s.cfg.Store.LoadASNRanges(ctx, first, last))
+	e, routed, err := enricher(tableOrNil(s.cfg.Store.LoadASNRanges(ctx, first, last)))
 	if err != nil {
 		s.storeError(w, r, "lookup", err)
 		return
@@ -231,14 +250,11 @@ func (s *Server) handleFleets(w http.ResponseWriter, r *http.Request) {
 		s.readError(w, r, "fleets", err)
 		return
 	}
-	addrs := make([]netip.Addr, len(rows))
-	for i, row := range rows {
-		addrs[i] = row.IP
-	}
-	e, routed, err := enricher(s.cfg.Store.LoadASNRangesFor(ctx, addrs))
-	if err != nil {
-		s.storeError(w, r, "fleets", err)
-		return
+	var routed bool
+	load := func(addrs []netip.Addr, asns []uint32) (analytics.Enricher, error) {
+		e, ok, err := enricher(routesOrNil(s.cfg.Store.RoutesOf(ctx, addrs, asns)))
+		routed = ok
+		return e, err
 	}
 	fs, err := analytics.Fleets(func(emit func(sweep.Row) error) error {
 		for _, row := range rows {
@@ -247,7 +263,7 @@ func (s *Server) handleFleets(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return nil
-	}, e, minAddrs)
+	}, load, minAddrs)
 	if err != nil {
 		s.storeError(w, r, "fleets", err)
 		return
@@ -275,7 +291,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) (GroupsResponse,
 		s.readError(w, r, "grouping", err)
 		return GroupsResponse{}, false
 	}
-	e, routed, err := enricher(s.cfg.Store.LoadASNRangesFor(ctx, g.Addrs()))
+	e, routed, err := enricher(routesOrNil(s.cfg.Store.RoutesOf(ctx, g.Addrs(), g.StoredASNs())))
 	if err != nil {
 		s.storeError(w, r, "grouping", err)
 		return GroupsResponse{}, false
@@ -304,7 +320,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	if format == "csv" {
 		attachment(w, "text/csv; charset=utf-8", "ptrsweep-groups-"+out.By+".csv")
-		if err := analytics.WriteGroupsCSV(w, out.groups, out.By); err != nil {
+		if err := analytics.WriteGroups(w, out.groups, "csv"); err != nil {
 			s.log.Debug("write groups", "error", err.Error())
 		}
 		return

@@ -144,8 +144,8 @@ func (fakeStore) LookupRows(context.Context, store.AddressQuery, func(sweep.Row)
 func (fakeStore) LoadASNRanges(context.Context, netip.Addr, netip.Addr) (*enrich.Table, store.ASNVersion, error) {
 	return nil, store.ASNVersion{}, store.ErrNoASNTable
 }
-func (fakeStore) LoadASNRangesFor(context.Context, []netip.Addr) (*enrich.Table, store.ASNVersion, error) {
-	return nil, store.ASNVersion{}, store.ErrNoASNTable
+func (fakeStore) RoutesOf(context.Context, []netip.Addr, []uint32) (*store.AddressRoutes, error) {
+	return nil, store.ErrNoASNTable
 }
 func (fakeStore) NetOutcomes(context.Context, uint32, uint32, store.Limits) ([]store.NetOutcome, error) {
 	return nil, nil

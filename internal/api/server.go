@@ -47,7 +47,7 @@ type Store interface {
 	Export(ctx context.Context, scan string, emit func(sweep.Row) error) error
 	LookupRows(ctx context.Context, q store.AddressQuery, emit func(sweep.Row) error) error
 	LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enrich.Table, store.ASNVersion, error)
-	LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, store.ASNVersion, error)
+	RoutesOf(ctx context.Context, addrs []netip.Addr, asns []uint32) (*store.AddressRoutes, error)
 	NetOutcomes(ctx context.Context, lo, hi uint32, lim store.Limits) ([]store.NetOutcome, error)
 	MatchingNets(ctx context.Context, where store.Where, lo, hi uint32, limit int, lim store.Limits) ([]uint32, error)
 	DataVersion(ctx context.Context) (string, error)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -225,12 +226,13 @@ func TestSearch(t *testing.T) {
 				return nil
 			}}
 			var out bytes.Buffer
-			cfg := SearchConfig{Suffix: "x.example", Scan: "s", Format: tt.format, Group: tt.group}
+			confirmed := []sweep.FCrDNS{sweep.FCrDNSConfirmed}
+			cfg := SearchConfig{Suffix: "x.example", Scan: "s", Format: tt.format, Group: tt.group, Filter: analytics.Filter{FCrDNS: confirmed}}
 			if err := search(context.Background(), st, cfg, &out); err != nil {
 				t.Fatal(err)
 			}
-			if gotQuery != (store.Query{Suffix: "x.example", Scan: "s"}) {
-				t.Errorf("query = %+v, want suffix x.example in scan s", gotQuery)
+			if want := (store.Query{Suffix: "x.example", Scan: "s", Filter: store.RowFilter{FCrDNS: confirmed}}); !reflect.DeepEqual(gotQuery, want) {
+				t.Errorf("query = %+v, want %+v (the filter goes to the store)", gotQuery, want)
 			}
 			if got := out.String(); !strings.HasPrefix(got, tt.want) {
 				t.Errorf("search --format %s --group %q printed\n%s\nwant it to start with\n%s", tt.format, tt.group, got, tt.want)

@@ -24,10 +24,12 @@ func ValidateExportFormat(format string) error {
 	return fmt.Errorf("--format %q: want jsonl or sonar", format)
 }
 
-// scanExporter streams every stored row of a scan.
+// scanExporter streams every stored row of a scan, or those a filter
+// selects.
 type scanExporter interface {
 	scanReader
 	Export(ctx context.Context, scan string, emit func(sweep.Row) error) error
+	ExportWhere(ctx context.Context, scan string, f store.RowFilter, emit func(sweep.Row) error) error
 }
 
 // Export writes every stored row of a scan in jsonl or sonar format.
@@ -54,7 +56,7 @@ func export(ctx context.Context, st scanExporter, scan, format string, f analyti
 		return err
 	}
 	return writeRows(out, format, func(emit func(sweep.Row) error) error {
-		return st.Export(ctx, scan, f.Wrap(emit))
+		return st.ExportWhere(ctx, scan, rowFilter(f), emit)
 	})
 }
 

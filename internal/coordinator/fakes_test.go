@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"net/netip"
-	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/enrich"
 
@@ -28,13 +27,13 @@ type fakeStore struct {
 	loadASN     func() (*enrich.Table, error)
 }
 
-func (f *fakeStore) LoadASNTable(context.Context, time.Time) (*enrich.Table, store.ASNVersion, error) {
-	t, err := f.loadASN()
-	return t, store.ASNVersion{}, err
-}
-func (f *fakeStore) LoadASNRangesFor(context.Context, []netip.Addr) (*enrich.Table, store.ASNVersion, error) {
-	t, err := f.loadASN()
-	return t, store.ASNVersion{}, err
+// RoutesOf fails with loadASN's error (routes themselves are tested
+// against ClickHouse: the store builds them).
+func (f *fakeStore) RoutesOf(context.Context, []netip.Addr, []uint32) (*store.AddressRoutes, error) {
+	if _, err := f.loadASN(); err != nil {
+		return nil, err
+	}
+	panic("fakeStore.RoutesOf: give loadASN an error")
 }
 
 func (f *fakeStore) SaveScan(_ context.Context, rec sweep.ScanRecord) error { return f.saveScan(rec) }
@@ -51,6 +50,12 @@ func (f *fakeStore) Search(_ context.Context, q store.Query, emit func(sweep.Row
 	return f.search(q, emit)
 }
 func (f *fakeStore) Export(_ context.Context, scan string, emit func(sweep.Row) error) error {
+	return f.export(scan, emit)
+}
+func (f *fakeStore) ExportWhere(_ context.Context, scan string, flt store.RowFilter, emit func(sweep.Row) error) error {
+	if len(flt.Statuses) > 0 || len(flt.FCrDNS) > 0 {
+		panic("fakeStore.ExportWhere: filters are tested against ClickHouse")
+	}
 	return f.export(scan, emit)
 }
 func (f *fakeStore) Database() string { return "fakedb" }

@@ -49,10 +49,11 @@ type scanRows interface {
 	rowSearcher
 }
 
-// rowSource is scanRows that also loads the IP-to-ASN table.
+// rowSource is scanRows that also looks addresses up in the IP-to-ASN
+// table.
 type rowSource interface {
 	scanRows
-	asnLoader
+	routesReader
 }
 
 // Fleets prints the name templates of a scan or a suffix with their
@@ -69,11 +70,7 @@ func fleets(ctx context.Context, st rowSource, cfg FleetsConfig, out io.Writer) 
 	if err != nil {
 		return err
 	}
-	e, err := loadEnricher(ctx, st, cfg.Notes)
-	if err != nil {
-		return err
-	}
-	fs, err := analytics.Fleets(stream, e, cfg.MinAddresses)
+	fs, err := analytics.Fleets(stream, routesLoader(ctx, st, cfg.Notes), cfg.MinAddresses)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/ingest"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
+	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
 // importUnit is the unit of every imported row and of the import's unit
@@ -95,17 +96,29 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	sum, err := importRows(ctx, st, cfg, r, fi.ModTime().UTC().Truncate(time.Second))
+	// The rows get the asn and country of the newest stored IP-to-ASN
+	// table: the routing when imported, not when the other tool resolved.
+	routes := worker.NewRoutes(st, nil)
+	if err := routes.Refresh(ctx); err != nil {
+		return fmt.Errorf("import: load the IP-to-ASN table: %w", err)
+	}
+	sum, err := importRows(ctx, st, cfg, r, fi.ModTime().UTC().Truncate(time.Second), routes)
 	if err != nil {
 		return err
 	}
 	sum.Print(out, cfg.Scan, cfg.File)
+	if v, ok := routes.Version(); ok {
+		fmt.Fprintf(out, "  asn and country from the IP-to-ASN table of %s\n", v.Version.Format(time.DateOnly))
+	} else {
+		fmt.Fprintln(out, "  no IP-to-ASN table stored: asn 0 and country '' (coordinator asn load FILE, before importing)")
+	}
 	return nil
 }
 
 // importRows checks that the scan is new, stores the rows of r, then the
 // unit and scan records.
-func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Reader, fileTime time.Time) (ImportSummary, error) {
+// route (nil: none) fills each row's asn and country.
+func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Reader, fileTime time.Time, route worker.Router) (ImportSummary, error) {
 	start := time.Now()
 	if _, err := st.Scan(ctx, cfg.Scan); err == nil {
 		return ImportSummary{}, fmt.Errorf("%w: scan %q already exists in %s: import into a new --scan name", ErrScanExists, cfg.Scan, st.Database())
@@ -182,6 +195,7 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 				counts.Timeout++
 			}
 		}
+		worker.FillRoutes(buf, route)
 		if err := st.InsertRows(ctx, buf); err != nil {
 			insErr = fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err)
 			cancel()

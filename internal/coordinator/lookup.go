@@ -53,7 +53,8 @@ func lookup(ctx context.Context, st addressStore, cfg LookupConfig, out io.Write
 		return err
 	}
 	first, last := cidr.Bounds(cfg.Target)
-	e, err := enricher(func() (*enrich.Table, store.ASNVersion, error) { return st.LoadASNRanges(ctx, first, last) }, cfg.Notes)
+	t, _, err := st.LoadASNRanges(ctx, first, last)
+	e, err := asEnricher(t, err, cfg.Notes)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"time"
 
 	"github.com/ptrsweep/ptrsweep/internal/analytics"
-	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/output"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -59,17 +57,16 @@ type rowSearcher interface {
 	Search(ctx context.Context, q store.Query, emit func(sweep.Row) error) error
 }
 
-// asnLoader reads the stored IP-to-ASN table: all of it, or the ranges
-// that hold some addresses.
-type asnLoader interface {
-	LoadASNTable(ctx context.Context, version time.Time) (*enrich.Table, store.ASNVersion, error)
-	LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, store.ASNVersion, error)
+// routesReader looks addresses up in the stored IP-to-ASN table, on the
+// server: only their routes come back.
+type routesReader interface {
+	RoutesOf(ctx context.Context, addrs []netip.Addr, asns []uint32) (*store.AddressRoutes, error)
 }
 
 // groupSearcher is what a grouped search needs.
 type groupSearcher interface {
 	rowSearcher
-	asnLoader
+	routesReader
 }
 
 // Search prints every stored PTR whose name is Suffix or ends in "."+Suffix.
@@ -86,46 +83,54 @@ func Search(ctx context.Context, cfg SearchConfig, out io.Writer) error {
 // search writes the rows in cfg.Format, or their groups with cfg.Group;
 // cfg is valid.
 func search(ctx context.Context, st groupSearcher, cfg SearchConfig, out io.Writer) error {
-	q := store.Query{Suffix: cfg.Suffix, Scan: cfg.Scan}
+	q := store.Query{Suffix: cfg.Suffix, Scan: cfg.Scan, Filter: rowFilter(cfg.Filter)}
 	if cfg.Group != "" {
 		var g analytics.Grouper
-		if err := st.Search(ctx, q, cfg.Filter.Wrap(g.Add)); err != nil {
+		if err := st.Search(ctx, q, g.Add); err != nil {
 			return err
 		}
-		e, err := enricher(func() (*enrich.Table, store.ASNVersion, error) {
-			return st.LoadASNRangesFor(ctx, g.Addrs())
-		}, cfg.Notes)
+		e, err := routesLoader(ctx, st, cfg.Notes)(g.Addrs(), g.StoredASNs())
 		if err != nil {
 			return err
 		}
 		return analytics.WriteGroups(out, g.Groups(cfg.Group, e), cfg.Format)
 	}
 	return writeRows(out, searchFormat(cfg.Format), func(emit func(sweep.Row) error) error {
-		return st.Search(ctx, q, cfg.Filter.Wrap(emit))
+		return st.Search(ctx, q, emit)
 	})
 }
 
-// loadEnricher loads the newest stored IP-to-ASN table. Without one it
-// says so on notes and returns a nil Enricher (netblocks are /24s).
-func loadEnricher(ctx context.Context, st asnLoader, notes io.Writer) (analytics.Enricher, error) {
-	return enricher(func() (*enrich.Table, store.ASNVersion, error) { return st.LoadASNTable(ctx, time.Time{}) }, notes)
+// rowFilter is f as the store applies it, in SQL.
+func rowFilter(f analytics.Filter) store.RowFilter {
+	return store.RowFilter{Statuses: f.Statuses, FCrDNS: f.FCrDNS}
 }
 
-// enricher runs load; without a stored table it says so on notes and
-// returns a nil Enricher.
-func enricher(load func() (*enrich.Table, store.ASNVersion, error), notes io.Writer) (analytics.Enricher, error) {
-	t, _, err := load()
+// routesLoader returns a loader of the routes of a set of addresses
+// from st (see store.RoutesOf). Without a stored table it says so on
+// notes and returns a nil Enricher (netblocks are /24s).
+func routesLoader(ctx context.Context, st routesReader, notes io.Writer) analytics.RoutesLoader {
+	return func(addrs []netip.Addr, asns []uint32) (analytics.Enricher, error) {
+		r, err := st.RoutesOf(ctx, addrs, asns)
+		return asEnricher(r, err, notes)
+	}
+}
+
+// asEnricher returns e and err as a load of routing data does: without a
+// stored table (err wraps store.ErrNoASNTable) it says so on notes and
+// returns a nil Enricher and no error.
+func asEnricher[E analytics.Enricher](e E, err error, notes io.Writer) (analytics.Enricher, error) {
 	if errors.Is(err, store.ErrNoASNTable) {
-		if notes != nil {
-			fmt.Fprintln(notes, "note: no IP-to-ASN table loaded (coordinator asn load FILE): netblocks are /24s, no ASNs or countries")
-		}
+		note(notes, noASNTable)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	return e, nil
 }
+
+// noASNTable is the note of a command that found no IP-to-ASN table.
+const noASNTable = "note: no IP-to-ASN table loaded (coordinator asn load FILE): netblocks are /24s, ASNs and countries only where stored with the rows"
 
 // writeRows writes the rows that stream emits in format, then flushes.
 func writeRows(out io.Writer, format string, stream func(emit func(sweep.Row) error) error) error {

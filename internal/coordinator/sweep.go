@@ -192,6 +192,16 @@ func newWorkers(ctx context.Context, conn Conn, cfg SweepConfig, st worker.Store
 			q.Close()
 		}
 	}
+	// The store's IP-to-ASN table as it is at the start fills asn and
+	// country of the sweep's rows (a long-running worker also refreshes it).
+	var routes worker.Router
+	if src, ok := st.(worker.ASNSource); ok {
+		r := worker.NewRoutes(src, cfg.Logger)
+		if err := r.Refresh(ctx); err != nil {
+			cfg.Logger.Warn("load the IP-to-ASN table: rows get asn 0 and country ''", "err", err)
+		}
+		routes = r
+	}
 	host, _ := os.Hostname()
 	for i := range cfg.Workers {
 		wq, err := queue.Connect(ctx, conn.queueConfig(fmt.Sprintf("%s%d", clientWorker, i), false))
@@ -203,6 +213,7 @@ func newWorkers(ctx context.Context, conn Conn, cfg SweepConfig, st worker.Store
 		wc.Queue, wc.Store, wc.Resolver = worker.JetStream(wq), st, res
 		wc.Name = fmt.Sprintf("%s-%d-w%d", host, os.Getpid(), i)
 		wc.Logger = cfg.Logger
+		wc.Routes = routes
 		if cfg.Metrics != nil {
 			wc.OnUnitDone, wc.ObserveInsert = cfg.Metrics.AddCounts, cfg.Metrics.ObserveInsert
 		}

@@ -79,3 +79,23 @@ func BenchmarkLookup(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkRoute measures one Route (AS and country, what a worker stores
+// with each row) in a table of the dump, over addresses spread across the
+// space.
+func BenchmarkRoute(b *testing.B) {
+	tab, _, err := LoadFile(benchDump(b), FormatLocation)
+	if err != nil {
+		b.Fatal(err)
+	}
+	addrs := make([]uint32, 1<<16)
+	for i := range addrs {
+		addrs[i] = uint32(i) * 2654435761
+	}
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		tab.Route(cidr.Uint32ToAddr(addrs[i%len(addrs)]))
+		i++
+	}
+}

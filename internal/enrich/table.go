@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
 )
@@ -49,6 +50,25 @@ type entry struct {
 type Table struct {
 	entries []entry
 	names   map[uint32]string
+	// index[b] is the first entry whose last address is in /16 bucket b
+	// or above (index[65536] = len(entries)); built on the first lookup,
+	// it bounds the binary search to one bucket's entries.
+	indexOnce sync.Once
+	index     []uint32
+}
+
+// bucketIndex builds t.index.
+func (t *Table) bucketIndex() {
+	idx := make([]uint32, 1<<16+1)
+	i := 0
+	for b := range 1 << 16 {
+		for i < len(t.entries) && t.entries[i].last>>16 < uint32(b) {
+			i++
+		}
+		idx[b] = uint32(i)
+	}
+	idx[1<<16] = uint32(len(t.entries))
+	t.index = idx
 }
 
 // Len returns the number of ranges.
@@ -58,17 +78,64 @@ func (t *Table) Len() int { return len(t.entries) }
 // contains it (the address is not routed in the source data) or a is not
 // IPv4 (an IPv4-mapped IPv6 address counts as IPv4).
 func (t *Table) Lookup(a netip.Addr) (Info, bool) {
-	a = a.Unmap()
-	if !a.Is4() {
-		return Info{}, false
-	}
-	u := cidr.AddrToUint32(a)
-	// the first entry whose last address is >= u
-	i := sort.Search(len(t.entries), func(i int) bool { return t.entries[i].last >= u })
-	if i == len(t.entries) || t.entries[i].first > u {
+	i, ok := t.find(a)
+	if !ok {
 		return Info{}, false
 	}
 	return t.info(t.entries[i]), true
+}
+
+// Route returns the origin AS and the country code of the range containing
+// a, as Lookup does but without building an Info and without allocating:
+// for hot paths such as the rows a worker stores. ok is false when no
+// range contains a.
+func (t *Table) Route(a netip.Addr) (asn uint32, country string, ok bool) {
+	i, ok := t.find(a)
+	if !ok {
+		return 0, "", false
+	}
+	e := t.entries[i]
+	return e.asn, ccString(e.cc), true
+}
+
+// find returns the index of the entry containing a.
+func (t *Table) find(a netip.Addr) (int, bool) {
+	a = a.Unmap()
+	if !a.Is4() {
+		return 0, false
+	}
+	u := cidr.AddrToUint32(a)
+	t.indexOnce.Do(t.bucketIndex)
+	// the first entry whose last address is >= u: at or after the first
+	// one reaching u's bucket, at or before the first reaching the next
+	lo, hi := int(t.index[u>>16]), int(t.index[u>>16+1])
+	i := lo + sort.Search(hi-lo, func(i int) bool { return t.entries[lo+i].last >= u })
+	if i == len(t.entries) || t.entries[i].first > u {
+		return 0, false
+	}
+	return i, true
+}
+
+// ccNames holds every code of two upper-case letters as a string, so that
+// Route does not allocate one per call.
+var ccNames = func() (out [26][26]string) {
+	for i := range 26 {
+		for j := range 26 {
+			out[i][j] = string([]byte{'A' + byte(i), 'A' + byte(j)})
+		}
+	}
+	return out
+}()
+
+// ccString returns a stored country code as a string, "" for none.
+func ccString(cc [2]byte) string {
+	switch {
+	case cc[0] == 0:
+		return ""
+	case cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z':
+		return ccNames[cc[0]-'A'][cc[1]-'A']
+	}
+	return string(cc[:])
 }
 
 // At returns the i-th range in address order, 0 <= i < Len().
@@ -99,9 +166,7 @@ func (t *Table) info(e entry) Info {
 	if e.asn != 0 {
 		in.ASName = t.names[e.asn]
 	}
-	if e.cc[0] != 0 {
-		in.Country = string(e.cc[:])
-	}
+	in.Country = ccString(e.cc)
 	return in
 }
 

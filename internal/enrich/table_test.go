@@ -138,6 +138,10 @@ func TestBuilderRandom(t *testing.T) {
 			if ok != wantOK || ok && (got.Net != want.p || got.ASN != want.asn || got.Country != want.country) {
 				t.Fatalf("round %d: Lookup(%v) = %+v, %v, want %v AS%d %q, %v", round, a, got, ok, want.p, want.asn, want.country, wantOK)
 			}
+			asn, country, ok := tab.Route(a)
+			if ok != wantOK || asn != want.asn || country != want.country {
+				t.Fatalf("round %d: Route(%v) = %d %q %v, want AS%d %q, %v", round, a, asn, country, ok, want.asn, want.country, wantOK)
+			}
 		}
 		for _, n := range nets {
 			first := n.p.Addr()

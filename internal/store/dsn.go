@@ -31,7 +31,7 @@ const dsnScheme = "clickhouse://"
 const dsnForm = "want clickhouse://[user[:password]@]host[:port][/database][?dial_timeout=10s&read_timeout=5m&compress=true&max_open_conns=8&password_file=F&secure=true&ca=F&cert=F&key=F&skip_verify=true]"
 
 // knownParams lists the DSN parameters, for the unknown-parameter error.
-const knownParams = "dial_timeout, read_timeout, compress, max_open_conns, password_file, secure, ca, cert, key, skip_verify"
+const knownParams = "dial_timeout, read_timeout, compress, log_queries, max_open_conns, password_file, secure, ca, cert, key, skip_verify"
 
 // Options are the connection settings parsed from a DSN. The zero value of a
 // field means the default.
@@ -49,6 +49,11 @@ type Options struct {
 	ReadTimeout time.Duration
 	// Compress turns on LZ4 compression of blocks (compress).
 	Compress bool
+	// LogQueries asks the server to record this client's queries in
+	// system.query_log (log_queries=true; the setting of the same name,
+	// off by default on 18.16): their server time, rows read and memory,
+	// for diagnosis and for the scale harness.
+	LogQueries bool
 	// MaxOpenConns bounds the connection pool (max_open_conns; default 8).
 	MaxOpenConns int
 	// Secure connects over TLS (secure=true; implied by ca, cert, key and
@@ -294,12 +299,16 @@ func parseParams(o *Options, query string) (passwordFile string, err error) {
 			} else {
 				o.ReadTimeout = d
 			}
-		case "compress":
+		case "compress", "log_queries":
 			b, err := strconv.ParseBool(val)
 			if err != nil {
-				return "", dsnError(fmt.Sprintf("compress=%q: want true or false", val))
+				return "", dsnError(fmt.Sprintf("%s=%q: want true or false", key, val))
 			}
-			o.Compress = b
+			if key == "compress" {
+				o.Compress = b
+			} else {
+				o.LogQueries = b
+			}
 		case "max_open_conns":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 || n > 1024 {

@@ -149,7 +149,7 @@ func (s *Store) records(ctx context.Context, where Where, tail string, lim Limit
 	ctx, cancel := context.WithCancel(lim.context(ctx))
 	defer cancel() // stops the server side when emit gives up early
 	from, args := currentRows("ptr", true, "")
-	q := "SELECT " + rowColumns + ", asn, country FROM " + from + " WHERE attempt >= below AND " + where.SQL + " ORDER BY ip, ptr, scan" + tail
+	q := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND " + where.SQL + " ORDER BY ip, ptr, scan" + tail
 	rows, err := s.conn.Query(ctx, q, append(args, where.Args...)...)
 	if err != nil {
 		return err
@@ -160,9 +160,10 @@ func (s *Store) records(ctx context.Context, where Where, tail string, lim Limit
 			r   Record
 			err error
 		)
-		if r.Row, err = scanRow(rows, &r.ASN, &r.Country); err != nil {
+		if r.Row, err = scanRow(rows); err != nil {
 			return err
 		}
+		r.ASN, r.Country = r.Row.ASN, r.Row.Country
 		if err := emit(r); err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,29 +61,14 @@ func (s *Store) LookupRows(ctx context.Context, q AddressQuery, emit func(sweep.
 		return fmt.Errorf("look up %v-%v: want an IPv4 range", q.First, q.Last)
 	}
 	ctx = readContext(ctx, nil)
-	from, args := currentRows(byIPTable, true, q.Scan)
-	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND ip >= ? AND ip <= ?"
-	args = append(args, cidr.AddrToUint32(first), cidr.AddrToUint32(last))
+	cond := " AND ip >= ? AND ip <= ?"
+	args := []any{cidr.AddrToUint32(first), cidr.AddrToUint32(last)}
 	if q.Scan != "" {
-		query += " AND scan = ?"
+		cond += " AND scan = ?"
 		args = append(args, q.Scan)
 	}
-	if len(q.Statuses) > 0 {
-		query += " AND status IN (" + placeholders(len(q.Statuses)) + ")"
-		for _, st := range q.Statuses {
-			args = append(args, st.String())
-		}
-	}
-	if len(q.FCrDNS) > 0 {
-		query += " AND fcrdns IN (" + placeholders(len(q.FCrDNS)) + ")"
-		for _, f := range q.FCrDNS {
-			args = append(args, f.String())
-		}
-	}
-	query += " ORDER BY ip, resolved_at, scan, ptr"
-	if q.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(q.Limit)
-	}
+	fcond, fargs := RowFilter{Statuses: q.Statuses, FCrDNS: q.FCrDNS}.where()
+	query, args := latestRows(byIPTable, q.Scan, cond+fcond, append(args, fargs...), "ip, scan, ptr", "ip, resolved_at, scan, ptr", q.Limit)
 	if err := s.stream(ctx, query, args, emit); err != nil {
 		return fmt.Errorf("look up %v-%v: %w", first, last, err)
 	}
@@ -107,47 +91,12 @@ func (s *Store) LoadASNRanges(ctx context.Context, first, last netip.Addr) (*enr
 	return s.loadRanges(ctx, []span{{windowStart(lo), hi}}, []uint32{lo})
 }
 
-// LoadASNRangesFor reads the ranges of the newest complete IP-to-ASN
-// table that hold the addresses, as a Table that answers for them: for a
-// fleet in a few networks a few thousand rows, not the 1.3 million of a
-// whole table. It returns an error wrapping ErrNoASNTable when no table is
-// stored.
-func (s *Store) LoadASNRangesFor(ctx context.Context, addrs []netip.Addr) (*enrich.Table, ASNVersion, error) {
-	us := make([]uint32, 0, len(addrs))
-	for _, a := range addrs {
-		if a = a.Unmap(); a.Is4() {
-			us = append(us, cidr.AddrToUint32(a))
-		}
-	}
-	slices.Sort(us)
-	us = slices.Compact(us)
-	var spans []span
-	for _, u := range us {
-		sp := span{windowStart(u), u}
-		if n := len(spans); n > 0 && uint64(sp.from) <= uint64(spans[n-1].to)+1 {
-			spans[n-1].to = u
-			continue
-		}
-		spans = append(spans, sp)
-	}
-	if len(us) == 0 {
-		return enrich.NewRangeAppender(0).Table(), ASNVersion{}, nil
-	}
-	if len(spans) > maxSpans {
-		spans = []span{{0, us[len(us)-1]}}
-	}
-	return s.loadRanges(ctx, spans, us)
-}
-
 // span is an interval of range starts to read, inclusive.
 type span struct{ from, to uint32 }
 
 // asnWindow is how far before an address the range holding it is first
-// looked for: a /8. maxSpans bounds the windows of one query.
-const (
-	asnWindow = 1 << 24
-	maxSpans  = 256
-)
+// looked for: a /8.
+const asnWindow = 1 << 24
 
 func windowStart(u uint32) uint32 {
 	if u < asnWindow {

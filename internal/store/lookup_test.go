@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -149,15 +151,25 @@ func TestLoadASNRanges(t *testing.T) {
 	}
 }
 
-func TestLoadASNRangesFor(t *testing.T) {
+// TestRoutesOf checks the server-side join of addresses to ranges against
+// the table's own Lookup: nested networks, a range over many /16s, an
+// address no range holds, the first and the last address of a range, and
+// the names of extra ASes.
+func TestRoutesOf(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
+	if _, err := s.RoutesOf(ctx, []netip.Addr{netip.MustParseAddr("10.0.0.1")}, nil); !errors.Is(err, ErrNoASNTable) {
+		t.Fatalf("RoutesOf without a table = %v, want ErrNoASNTable", err)
+	}
 	var b enrich.Builder
-	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "20.0.0.0/6", "192.0.2.0/24", "203.0.113.0/24"} {
-		if err := b.Add(netip.MustParsePrefix(p), 64500, "NL", 0); err != nil {
+	for i, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "20.0.0.0/6", "192.0.2.0/24", "203.0.113.0/24"} {
+		asn := uint32(64500 + i)
+		if err := b.Add(netip.MustParsePrefix(p), asn, "NL", 0); err != nil {
 			t.Fatal(err)
 		}
+		b.SetName(asn, fmt.Sprintf("AS number %d", i))
 	}
+	b.SetName(65001, "Not routing anything") // names live with ranges: not stored
 	tab, err := b.Table()
 	if err != nil {
 		t.Fatal(err)
@@ -165,34 +177,47 @@ func TestLoadASNRangesFor(t *testing.T) {
 	if err := s.SaveASNTable(ctx, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), "t", "location", tab); err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct {
-		addrs []string
-		want  []string // the network of each address, "" for none
-	}{
-		{[]string{"10.1.2.3", "192.0.2.5"}, []string{"10.1.0.0/16", "192.0.2.0/24"}},
-		{[]string{"192.0.2.5", "10.200.0.1", "23.255.0.1"}, []string{"192.0.2.0/24", "10.0.0.0/8", "20.0.0.0/6"}},
-		{[]string{"198.51.100.1", "203.0.113.9"}, []string{"", "203.0.113.0/24"}},
-	} {
-		var addrs []netip.Addr
-		for _, a := range tt.addrs {
-			addrs = append(addrs, netip.MustParseAddr(a))
+	addrs := []netip.Addr{}
+	for _, a := range []string{"192.0.2.5", "10.200.0.1", "23.255.0.1", "20.0.0.0", "23.255.255.255", "10.0.255.255", "10.2.0.0",
+		"198.51.100.1", "203.0.113.9", "203.0.113.9", "9.255.255.255"} {
+		addrs = append(addrs, netip.MustParseAddr(a))
+	}
+	r, err := s.RoutesOf(ctx, addrs, []uint32{65001, 64501, 64500, 0}) // no address in 64501's 10.1.0.0/16
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRoutes(t, "RoutesOf", r, tab, addrs)
+	for asn, want := range map[uint32]string{65001: "", 64500: "AS number 0", 64501: "AS number 1", 64503: "AS number 3"} {
+		if got := r.ASName(asn); got != want {
+			t.Errorf("ASName(%d) = %q, want %q", asn, got, want)
 		}
-		part, _, err := s.LoadASNRangesFor(ctx, addrs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, a := range addrs {
-			info, ok := part.Lookup(a)
-			got := ""
-			if ok {
-				got = info.Net.String()
-			}
-			if got != tt.want[i] {
-				t.Errorf("LoadASNRangesFor(%v): %v in %q, want %q", tt.addrs, a, got, tt.want[i])
-			}
-		}
-		if part.Len() > tab.Len() {
-			t.Errorf("LoadASNRangesFor(%v) read %d ranges of %d", tt.addrs, part.Len(), tab.Len())
+	}
+	if got := r.Version.Version.Format(time.DateOnly); got != "2026-01-02" {
+		t.Errorf("Version = %s, want 2026-01-02", got)
+	}
+	// the committed slice of Debian's data: every address of a sample
+	real := sliceTable(t)
+	if err := s.SaveASNTable(ctx, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), "slice", "location", real); err != nil {
+		t.Fatal(err)
+	}
+	addrs = addrs[:0]
+	for rg := range real.All() {
+		addrs = append(addrs, rg.First, rg.Last, rg.Last.Next())
+	}
+	if r, err = s.RoutesOf(ctx, addrs, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameRoutes(t, "RoutesOf of the Debian slice", r, real, addrs)
+}
+
+// sameRoutes checks that r routes each address as the table does.
+func sameRoutes(t *testing.T, what string, r *AddressRoutes, tab *enrich.Table, addrs []netip.Addr) {
+	t.Helper()
+	for _, a := range addrs {
+		got, gotOK := r.Lookup(a)
+		want, wantOK := tab.Lookup(a)
+		if got != want || gotOK != wantOK {
+			t.Errorf("%s: %v = %+v, %v; want %+v, %v", what, a, got, gotOK, want, wantOK)
 		}
 	}
 }

@@ -113,13 +113,18 @@ func connect(ctx context.Context, o Options, database string) (driver.Conn, erro
 		ReadTimeout:  o.ReadTimeout,
 		MaxOpenConns: o.MaxOpenConns,
 		MaxIdleConns: o.MaxOpenConns,
+		// The client name (system.processes, system.query_log) names the
+		// database too: "ptrsweep/1 db/NAME clickhouse-go/…".
 		ClientInfo: clickhouse.ClientInfo{Products: []struct {
 			Name    string
 			Version string
-		}{{Name: "ptrsweep", Version: "1"}}},
+		}{{Name: "ptrsweep", Version: "1"}, {Name: "db", Version: database}}},
 	}
 	if o.Compress {
 		co.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	}
+	if o.LogQueries {
+		co.Settings = clickhouse.Settings{"log_queries": 1}
 	}
 	tlsCfg, err := o.TLSConfig()
 	if err != nil {

@@ -22,6 +22,11 @@ type Row struct {
 	// grows with every attempt of the unit (see the store's superseded
 	// table). Zero for rows not stored by a worker.
 	Attempt uint64
+	// ASN and Country are the routing of IP when the row was resolved
+	// (origin AS and country code from the IP-to-ASN table the worker had
+	// loaded); 0 and "" when unknown or when no table was loaded.
+	ASN     uint32
+	Country string
 }
 
 // Rows returns the rows of one result of unit u, appended to dst.

@@ -143,6 +143,9 @@ type Config struct {
 	// a row insert, failed tries included (for metrics). It must be safe
 	// for concurrent use.
 	ObserveInsert func(time.Duration)
+	// Routes, if set, fills the asn and country of every row stored (the
+	// routing at resolve time, see Routes); without it they are 0 and "".
+	Routes Router
 	// Exclude is the worker's own blocklist: a unit that overlaps it is
 	// refused (dead-lettered at once, never resolved). Units overlapping the
 	// IANA special-purpose ranges are refused too unless their scan was
@@ -404,6 +407,7 @@ func (w *Worker) process(runCtx, resolveCtx context.Context, b *batcher, d Deliv
 		for i := n; i < len(rows); i++ {
 			rows[i].Attempt = attemptID
 		}
+		FillRoutes(rows[n:], w.cfg.Routes)
 		mu.Unlock()
 	})
 	once.Do(resolved)

@@ -43,15 +43,35 @@ type Config struct {
 type Result struct {
 	What    string
 	Command string
+	// Elapsed is the wall time, process start included.
 	Elapsed time.Duration
+	// Server is the server time of the command's queries, from
+	// system.query_log (the coordinator runs with log_queries=true), and
+	// Queries their number; Slowest is the longest of them and
+	// SlowestSQL its start. Zero for steps that are not coordinator
+	// commands.
+	Server, Slowest time.Duration
+	Queries         int
+	SlowestSQL      string
 	// Rows is the number of rows the command moved (export, import), 0
 	// when it is not a throughput measurement.
 	Rows uint64
 	Note string
 }
 
-// Fleet is the suffix of the synthetic scanner fleet: every 1000th row.
+// Fleet is the suffix of the synthetic scanner fleet: every 500th
+// address, 100,000 addresses in each scan at 100M rows.
 const Fleet = "security.ipip.net"
+
+// SmallFleet is the suffix of a small fleet for the suffix-search goal:
+// every 500,000th address, 100 in each scan at 100M rows.
+const SmallFleet = "census.ipip.net"
+
+// fleetEvery and smallEvery space the fleets' addresses (see fillPtr).
+const (
+	fleetEvery = 500
+	smallEvery = 500_000
+)
 
 // Run creates the database, fills it, times the commands and drops the
 // database unless cfg.Keep. It returns the measurements and the bytes a
@@ -72,7 +92,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, map[string]float64, error) 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cfg.Log, "%-40s %8.3fs  %s\n", r.What, r.Elapsed.Seconds(), r.Note)
+		fmt.Fprintf(cfg.Log, "%-40s %8.3fs  server %8.3fs in %d queries, slowest %.3fs  %s\n", r.What, r.Elapsed.Seconds(), r.Server.Seconds(), r.Queries, r.Slowest.Seconds(), r.Note)
 		res = append(res, r)
 		return nil
 	}
@@ -94,7 +114,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, map[string]float64, error) 
 			return nil, nil, err
 		}
 	}
-	fleetIP, err := h.scalar(ctx, "SELECT IPv4NumToString(ip) FROM ptr WHERE rname >= 'net.ipip.security.' AND rname < 'net.ipip.security/' LIMIT 1")
+	fleetIP, err := h.scalar(ctx, "SELECT IPv4NumToString(ip) FROM ptr WHERE rname >= 'net.ipip.census.' AND rname < 'net.ipip.census/' LIMIT 1")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,7 +123,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, map[string]float64, error) 
 		what string
 		args []string
 	}{
-		{"suffix search (ips)", []string{"search", "--suffix", Fleet, "--scan", "big-a", "--format", "ips"}},
+		{"suffix search (ips)", []string{"search", "--suffix", SmallFleet, "--scan", "big-a", "--format", "ips"}},
+		{"suffix search of the big fleet (ips)", []string{"search", "--suffix", Fleet, "--scan", "big-a", "--format", "ips"}},
 		{"one address (lookup)", []string{"lookup", fleetIP}},
 		{"one /16 (lookup, csv)", []string{"lookup", block, "--format", "csv"}},
 		{"outcome counts of a scan (status)", []string{"status", "--scan", "big-a"}},
@@ -189,8 +210,9 @@ func headLines(src, dst string, n uint64) (uint64, error) {
 }
 
 // fillPtr generates rows: two scans over the same addresses (rows 2k and
-// 2k+1 are one address in scans big-a and big-b); every 1000th address is
-// a fleet host scan-N.security.ipip.net, the others have templated ISP
+// 2k+1 are one address in scans big-a and big-b); every 500th address is
+// a fleet host scan-N.security.ipip.net, every 500,000th instead
+// probe-N.census.ipip.net, the others have templated ISP
 // names over 1000 domains; one in 20 addresses answers nodata, one in 50
 // times out; in big-b one fleet address in 7 is renamed.
 func fillPtr(rows uint64) string {
@@ -202,18 +224,21 @@ FROM
         intDiv(number, 2) AS n,
         if(number %% 2 = 0, 'big-a', 'big-b') AS scan,
         intHash32(n) AS ip,
-        n %% 1000 = 0 AS fleet,
-        fleet AND scan = 'big-b' AND n %% 7000 = 0 AS renamed,
-        multiIf(fleet, concat(if(renamed, 'renamed-', 'scan-'), toString(n), '.%[2]s'),
+        n %% %[3]d = 0 AS fleet,
+        n %% %[4]d = 0 AS small,
+        fleet AND NOT small AND scan = 'big-b' AND n %% (7 * %[3]d) = 0 AS renamed,
+        multiIf(small, concat('probe-', toString(n), '.%[5]s'),
+                fleet, concat(if(renamed, 'renamed-', 'scan-'), toString(n), '.%[2]s'),
                 n %% 20 = 1 OR n %% 50 = 3, '',
                 concat(replaceAll(IPv4NumToString(ip), '.', '-'), '.dyn.isp', toString(n %% 1000), '.example.net')) AS ptr,
-        multiIf(fleet, concat('net.ipip.security.', if(renamed, 'renamed-', 'scan-'), toString(n)),
+        multiIf(small, concat('net.ipip.census.probe-', toString(n)),
+                fleet, concat('net.ipip.security.', if(renamed, 'renamed-', 'scan-'), toString(n)),
                 concat('net.example.isp', toString(n %% 1000), '.dyn.', replaceAll(IPv4NumToString(ip), '.', '-'))) AS rname,
         multiIf(ptr != '', 'ok', n %% 50 = 3, 'timeout', 'nodata') AS status,
         concat(IPv4NumToString(bitAnd(ip, 4294967040)), '/24') AS unit,
         toDateTime('2026-11-01 00:00:00') + if(scan = 'big-a', 0, 86400) + intDiv(n, 100000) AS resolved_at
     FROM numbers(%[1]d)
-)`, rows, Fleet)
+)`, rows, Fleet, fleetEvery, smallEvery, SmallFleet)
 }
 
 // fillUnits writes the unit log of both scans: one record per 256 rows of
@@ -280,9 +305,10 @@ func (h harness) timedSQL(ctx context.Context, what, q string, rows uint64) (Res
 	return Result{What: what, Command: "clickhouse-client --query 'INSERT INTO ptr … SELECT … FROM numbers(N)'", Elapsed: time.Since(start), Rows: rows}, err
 }
 
-// coordinator runs the coordinator binary against the database.
+// coordinator runs the coordinator binary against the database, its
+// queries logged in system.query_log.
 func (h harness) coordinator(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(h.cfg.Bin, "coordinator"), append(args, "--clickhouse", h.dsn)...)
+	cmd := exec.CommandContext(ctx, filepath.Join(h.cfg.Bin, "coordinator"), append(args, "--clickhouse", h.dsn+"?log_queries=true")...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -292,13 +318,59 @@ func (h harness) coordinator(ctx context.Context, args ...string) (string, error
 }
 
 func (h harness) timed(ctx context.Context, what string, rows uint64, args ...string) (Result, error) {
-	start := time.Now()
-	out, err := h.coordinator(ctx, args...)
-	r := Result{What: what, Command: "coordinator " + strings.Join(args, " "), Elapsed: time.Since(start), Rows: rows}
+	var out string
+	r, err := h.serverTimed(ctx, func() error {
+		var err error
+		out, err = h.coordinator(ctx, args...)
+		return err
+	})
+	r.What, r.Command, r.Rows = what, "coordinator "+strings.Join(args, " "), rows
 	if err == nil {
 		r.Note = fmt.Sprintf("%d lines out", strings.Count(out, "\n"))
 	}
 	return r, err
+}
+
+// serverTimed runs one coordinator command and reads the server time of
+// its queries from system.query_log: those of a ptrsweep client of the
+// harness's database (the client name says which) that started in the
+// seconds the command ran (query_log has whole seconds and, on 18.16, no
+// database column), so it waits for the next second before and after.
+func (h harness) serverTimed(ctx context.Context, run func() error) (Result, error) {
+	nextSecond := func() {
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
+	}
+	nextSecond()
+	from := time.Now().Unix()
+	start := time.Now()
+	err := run()
+	r := Result{Elapsed: time.Since(start)}
+	if err != nil {
+		return r, err
+	}
+	to := time.Now().Unix()
+	nextSecond()
+	if err := h.sql(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+		return r, err
+	}
+	out, err := h.scalar(ctx, fmt.Sprintf(`SELECT count(), sum(query_duration_ms), max(query_duration_ms),
+       replaceRegexpAll(substring(argMax(query, query_duration_ms), 1, 70), '\\s+', ' ')
+FROM system.query_log
+WHERE type = 2 AND client_name LIKE 'ptrsweep/%% db/%s %%' AND query_start_time >= toDateTime(%d) AND query_start_time <= toDateTime(%d)
+FORMAT TabSeparated`, h.db, from, to))
+	if err != nil {
+		return r, err
+	}
+	f := strings.SplitN(out, "\t", 4)
+	if len(f) != 4 {
+		return r, fmt.Errorf("query_log: unexpected answer %q", out)
+	}
+	n, _ := strconv.Atoi(f[0])
+	sum, _ := strconv.ParseUint(f[1], 10, 64)
+	slowest, _ := strconv.ParseUint(f[2], 10, 64)
+	sqlText := strings.NewReplacer(`\'`, "'", `\\`, `\`).Replace(f[3]) // TabSeparated escapes
+	r.Queries, r.Server, r.Slowest, r.SlowestSQL = n, time.Duration(sum)*time.Millisecond, time.Duration(slowest)*time.Millisecond, sqlText
+	return r, nil
 }
 
 // timedTo runs a coordinator command with stdout to a file.
@@ -308,27 +380,35 @@ func (h harness) timedTo(ctx context.Context, file, what string, args ...string)
 		return Result{}, err
 	}
 	defer f.Close()
-	cmd := exec.CommandContext(ctx, filepath.Join(h.cfg.Bin, "coordinator"), append(args, "--clickhouse", h.dsn)...)
-	var errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = f, &errb
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return Result{}, fmt.Errorf("coordinator %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return Result{What: what, Command: "coordinator " + strings.Join(args, " ") + " > FILE", Elapsed: time.Since(start)}, nil
+	r, err := h.serverTimed(ctx, func() error {
+		cmd := exec.CommandContext(ctx, filepath.Join(h.cfg.Bin, "coordinator"), append(args, "--clickhouse", h.dsn+"?log_queries=true")...)
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = f, &errb
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("coordinator %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+		}
+		return nil
+	})
+	r.What, r.Command = what, "coordinator "+strings.Join(args, " ")+" > FILE"
+	return r, err
 }
 
 // Table writes the results as a markdown table.
 func Table(w io.Writer, cfg Config, res []Result, sizes map[string]float64) {
 	fmt.Fprintf(w, "%d synthetic rows (two scans), ClickHouse at %s\n\n", cfg.Rows, cfg.Addr)
-	fmt.Fprintln(w, "| what | command | wall time (process included) | rows/s |")
-	fmt.Fprintln(w, "| --- | --- | ---: | ---: |")
+	fmt.Fprintln(w, "| what | command | wall time (process included) | server time (queries) | slowest query | rows/s |")
+	fmt.Fprintln(w, "| --- | --- | ---: | ---: | --- | ---: |")
 	for _, r := range res {
 		rate := ""
 		if r.Rows > 0 {
 			rate = fmt.Sprintf("%.0f", float64(r.Rows)/r.Elapsed.Seconds())
 		}
-		fmt.Fprintf(w, "| %s | `%s` | %.3f s | %s |\n", r.What, r.Command, r.Elapsed.Seconds(), rate)
+		server, slowest := "", ""
+		if r.Queries > 0 {
+			server = fmt.Sprintf("%.3f s (%d)", r.Server.Seconds(), r.Queries)
+			slowest = fmt.Sprintf("%.3f s `%s…`", r.Slowest.Seconds(), strings.ReplaceAll(r.SlowestSQL, "`", "'"))
+		}
+		fmt.Fprintf(w, "| %s | `%s` | %.3f s | %s | %s | %s |\n", r.What, r.Command, r.Elapsed.Seconds(), server, slowest, rate)
 	}
 	fmt.Fprintf(w, "\nbytes a row on disk: ptr %.1f, ptr_by_ip %.1f\n", sizes["ptr"], sizes["ptr_by_ip"])
 }

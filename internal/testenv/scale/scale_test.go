@@ -51,10 +51,17 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
-	// the suffix search finds the fleet: one address in 1000 of each scan
+	// the suffix searches find the fleets of big-a's 10,000 addresses:
+	// the small one (every 500,000th: address 0) and the big one (every
+	// 500th, without the small one's); every coordinator step has the
+	// server time of its queries
+	wantNotes := map[string]string{"suffix search (ips)": "1 lines out", "suffix search of the big fleet (ips)": "19 lines out"}
 	for _, r := range res {
-		if r.What == "suffix search (ips)" && r.Note != "10 lines out" {
-			t.Errorf("suffix search printed %s, want the 10 fleet addresses of big-a", r.Note)
+		if want, ok := wantNotes[r.What]; ok && r.Note != want {
+			t.Errorf("%s printed %s, want %s", r.What, r.Note, want)
+		}
+		if strings.HasPrefix(r.Command, "coordinator ") && (r.Queries == 0 || r.SlowestSQL == "") {
+			t.Errorf("%s: %d queries, server time %v, slowest %q; want the command's queries from system.query_log", r.What, r.Queries, r.Server, r.SlowestSQL)
 		}
 	}
 }
