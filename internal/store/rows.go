@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -191,19 +190,12 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 }
 
 // Export calls emit for every stored row of the scan, each (ip, ptr) once,
-// ordered by ip and ptr; rows of superseded attempts are left out. Rows are streamed, never held all in memory. It
-// stops at emit's first error and returns it.
+// ordered by ip and ptr, with one outcome per address (see oneOutcome); rows
+// of superseded attempts are left out, and of copies of a row the one of the
+// highest attempt is shown. Rows are streamed, never held all in memory. It
+// stops at emit's first error and returns it. How it reads: see export.go.
 func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		"max_bytes_before_external_sort": exportSortBytes,
-	}))
-	from, args := currentRows("ptr", true, scan)
-	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ? ORDER BY ip, ptr"
-	f := &oneOutcome{emit: emit}
-	if err := s.stream(ctx, query, append(args, scan), f.add); err != nil {
-		return fmt.Errorf("export scan %s: %w", scan, err)
-	}
-	if err := f.flush(); err != nil {
+	if err := s.exportRows(ctx, scan, "", nil, exportChunkRows, emit); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
 	}
 	return nil

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ptrsweep/ptrsweep/internal/sweep"
+)
+
+// referenceExport is what Export read before it read ptr_by_ip in chunks:
+// ptr with FINAL, joined with the superseded entries, sorted by the server.
+// TestExportMatchesFinal compares the two.
+func referenceExport(t *testing.T, s *Store, scan string) []sweep.Row {
+	t.Helper()
+	from, args := currentRows("ptr", true, scan)
+	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ? ORDER BY ip, ptr"
+	return collect(t, func(emit func(sweep.Row) error) error {
+		f := &oneOutcome{emit: emit}
+		if err := s.stream(context.Background(), query, append(args, scan), f.add); err != nil {
+			return err
+		}
+		return f.flush()
+	})
+}
+
+// TestExportMatchesFinal checks that the chunked export without FINAL and
+// without the superseded join gives exactly the rows of ptr FINAL joined
+// with superseded, on a scan with what makes them differ: rows stored
+// again by the same attempt (an insert retried), by a later attempt with
+// other answers (a redelivery, with and without its superseded entry), by
+// a late worker of an earlier attempt after the redelivery, an outcome
+// that changed between two stores of one attempt, and several parts not
+// yet merged. Chunks of 50 rows put chunk boundaries everywhere.
+func TestExportMatchesFinal(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const scan = "s"
+	var units []netip.Prefix
+	for i := range 12 {
+		units = append(units, netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(10 + 20*i), byte(i), 7, 0}), 24))
+	}
+	statuses := []sweep.Status{sweep.StatusNoData, sweep.StatusServFail, sweep.StatusRefused, sweep.StatusTimeout}
+	attemptRows := func(u netip.Prefix, attempt uint64, at time.Time, variant int) []sweep.Row {
+		var rows []sweep.Row
+		a := u.Addr()
+		for range 40 {
+			base := sweep.Row{Scan: scan, Unit: u.String(), IP: a, TTL: uint32(rng.IntN(3600)), ResolvedAt: at, Attempt: attempt}
+			switch k := rng.IntN(4); k {
+			case 0: // no PTR
+				r := base
+				r.Status = statuses[rng.IntN(len(statuses))]
+				rows = append(rows, r)
+			default: // k PTRs, some of them depending on the attempt
+				for p := range k {
+					r := base
+					r.Status, r.FCrDNS = sweep.StatusOK, sweep.FCrDNS(rng.IntN(6))
+					r.PTR = fmt.Sprintf("h%d-%d.v%d.example", a.As4()[3], p, variant*(p%2))
+					rows = append(rows, r)
+				}
+			}
+			a = a.Next()
+		}
+		return rows
+	}
+	insert := func(rows []sweep.Row) {
+		t.Helper()
+		if err := s.InsertRows(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sup []Supersede
+	for i, u := range units {
+		att1, att2 := uint64(i+1)<<16|1, uint64(i+1)<<16|2
+		first := attemptRows(u, att1, t0, 1)
+		insert(first)
+		switch i % 6 {
+		case 1: // the same attempt stored again (a retried insert)
+			insert(first)
+		case 2: // a redelivery with other answers and its superseded entry
+			insert(attemptRows(u, att2, t0.Add(time.Hour), 2))
+			sup = append(sup, Supersede{Scan: scan, Unit: u.String(), Below: att2})
+		case 3: // a redelivery, then a late worker of the first attempt
+			insert(attemptRows(u, att2, t0.Add(time.Hour), 2))
+			sup = append(sup, Supersede{Scan: scan, Unit: u.String(), Below: att2})
+			insert(first)
+		case 4: // a redelivery whose superseded entry is not stored yet
+			insert(attemptRows(u, att2, t0.Add(time.Hour), 2))
+		case 5: // one attempt stored twice with outcomes that changed
+			again := slices.Clone(first)
+			for j := range again {
+				if again[j].Status != sweep.StatusOK {
+					again[j].Status = sweep.StatusTimeout
+				}
+				again[j].ResolvedAt = t0.Add(time.Minute)
+			}
+			insert(again)
+		}
+	}
+	// a stale entry of an older attempt changes nothing
+	sup = append(sup, Supersede{Scan: scan, Unit: units[2].String(), Below: 1})
+	if err := s.InsertSuperseded(ctx, sup); err != nil {
+		t.Fatal(err)
+	}
+	// another scan over the same addresses is not exported
+	other := attemptRows(units[0], 9, t0, 3)
+	for i := range other {
+		other[i].Scan = "other"
+	}
+	insert(other)
+
+	want := referenceExport(t, s, scan)
+	if len(want) < 500 {
+		t.Fatalf("reference export has %d rows, want a bigger test", len(want))
+	}
+	ranges, err := s.exportRanges(ctx, scan, "", nil, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ranges) < 5 {
+		t.Errorf("exportRanges(50 rows a chunk) = %d ranges, want several", len(ranges))
+	}
+	for _, chunk := range []uint64{50, 333, exportChunkRows} {
+		got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, "", nil, chunk, emit) })
+		if len(got) != len(want) {
+			t.Errorf("chunks of %d rows: export = %d rows, want %d (as ptr FINAL with the superseded join)", chunk, len(got), len(want))
+		}
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("chunks of %d rows: export row %d = %+v, want %+v", chunk, i, got[i], want[i])
+				break
+			}
+		}
+	}
+	// After merges the two agree too.
+	if err := s.Exec(ctx, "OPTIMIZE TABLE ptr_by_ip FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, "", nil, 50, emit) })
+	if !slices.Equal(got, want) {
+		t.Errorf("after OPTIMIZE: export differs from ptr FINAL with the superseded join (%d rows, want %d)", len(got), len(want))
+	}
+}
+
+func TestCutRanges(t *testing.T) {
+	tests := []struct {
+		bounds []uint32
+		want   []ipRange
+	}{
+		{nil, []ipRange{{0, 1 << 32}}},
+		{[]uint32{10, 10, 20}, []ipRange{{0, 10}, {10, 20}, {20, 1 << 32}}},
+		{[]uint32{0, 5}, []ipRange{{0, 5}, {5, 1 << 32}}},
+		{[]uint32{1<<32 - 1}, []ipRange{{0, 1<<32 - 1}, {1<<32 - 1, 1 << 32}}},
+	}
+	for _, tt := range tests {
+		if got := cutRanges(tt.bounds); !slices.Equal(got, tt.want) {
+			t.Errorf("cutRanges(%v) = %v, want %v", tt.bounds, got, tt.want)
+		}
+	}
+}
