@@ -77,6 +77,50 @@ func SplitLabels(name string) []string {
 // stored sort key that turns a suffix search into a prefix range. The root
 // (".") reverses to "".
 func ReverseLabels(name string) string {
+	if name == "" || name == "." {
+		return ""
+	}
+	var buf [256]byte
+	return string(AppendReverseLabels(buf[:0], name))
+}
+
+// AppendReverseLabels appends ReverseLabels(name) to dst without
+// allocating (inserts compute it for every row).
+func AppendReverseLabels(dst []byte, name string) []byte {
+	if name == "" || name == "." {
+		return dst
+	}
+	// dots holds the index of each separating dot; a name has at most 128
+	// labels on the wire, longer ones take the slow way.
+	var dots [128]int
+	n := 0
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // skip the escaped byte; \DDD digits are never dots
+		case '.':
+			if n == len(dots) {
+				return append(dst, reverseLabelsSlow(name)...)
+			}
+			dots[n] = i
+			n++
+		}
+	}
+	end := len(name)
+	if n > 0 && dots[n-1] == len(name)-1 { // a trailing dot
+		end = len(name) - 1
+		n--
+	}
+	for k := n - 1; k >= 0; k-- {
+		dst = append(dst, name[dots[k]+1:end]...)
+		dst = append(dst, '.')
+		end = dots[k]
+	}
+	return append(dst, name[:end]...)
+}
+
+// reverseLabelsSlow is ReverseLabels for names of any number of labels.
+func reverseLabelsSlow(name string) string {
 	labels := SplitLabels(name)
 	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
 		labels[i], labels[j] = labels[j], labels[i]
