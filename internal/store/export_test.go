@@ -163,3 +163,52 @@ func TestCutRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareRowsOrder checks that a prepared block is sorted by ptr's
+// sort key (rname, ip, scan) with rows of equal keys in their order (the
+// later one wins a ReplacingMergeTree tie), and that a reused block holds
+// only its new rows.
+func TestPrepareRowsOrder(t *testing.T) {
+	row := func(scan, ip, ptr string, ttl uint32) sweep.Row {
+		r := okRow(scan, ip, ptr)
+		if ptr == "" {
+			r.Status = sweep.StatusTimeout
+		}
+		r.TTL = ttl
+		return r
+	}
+	rows := []sweep.Row{
+		row("s", "10.0.0.2", "b.example", 1),
+		row("s", "10.0.0.1", "b.example", 2),
+		row("s", "10.0.0.9", "", 3),
+		row("s", "10.0.0.1", "a.example", 4),
+		row("r", "10.0.0.1", "b.example", 5),
+		row("s", "10.0.0.1", "b.example", 6), // same key as ttl 2, later
+		row("s", "10.0.0.3", "x.a.example", 7),
+	}
+	b, err := PrepareRows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint32
+	for i := range b.Len() {
+		got = append(got, b.ttls[i])
+	}
+	// "" < example.a < example.a.x < example.b; then ip; then scan
+	if want := []uint32{3, 4, 7, 5, 2, 6, 1}; !slices.Equal(got, want) {
+		t.Errorf("PrepareRows order (by ttl) = %v, want %v", got, want)
+	}
+	for i := range b.Len() {
+		if want := sweep.ReverseLabels(b.ptrs[i]); b.rnames[i] != want {
+			t.Errorf("row %d: rname %q for ptr %q, want %q", i, b.rnames[i], b.ptrs[i], want)
+		}
+	}
+	if err := b.Reset(rows[:2]); err != nil || b.Len() != 2 || b.ttls[0] != 2 || b.rnames[1] != "example.b" {
+		t.Errorf("Reset(2 rows) = %v: %d rows, ttls %v, rnames %q; want 2 rows, ttls [2 1]", err, b.Len(), b.ttls, b.rnames)
+	}
+	bad := rows[:1:1]
+	bad[0].IP = netip.MustParseAddr("2001:db8::1")
+	if err := b.Reset(bad); err == nil || b.Len() != 0 {
+		t.Errorf("Reset(an IPv6 row) = %v with %d rows, want an error and no rows", err, b.Len())
+	}
+}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,23 +56,51 @@ const exportSortBytes = 1 << 30
 // batches of 100k rows are efficient. An error that retrying cannot fix
 // matches ErrPermanent (see Permanent).
 func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
-	if len(rows) == 0 {
-		return nil
+	b, err := PrepareRows(rows)
+	if err != nil {
+		return err
 	}
+	return s.InsertBlock(ctx, b)
+}
+
+// RowBlock is rows made ready for one INSERT by PrepareRows: checked, in
+// columns, sorted by ptr's sort key. It is not safe for concurrent use.
+type RowBlock struct {
+	scans, rnames, ptrs, units []string
+	ips, ttls                  []uint32
+	statuses, fcrdns           []int8
+	times                      []time.Time
+	attempts                   []uint64
+	// scratch: the rnames' bytes, where each ends, the rnames and
+	// addresses in the rows' order, the sort permutation
+	arena  []byte
+	ends   []int
+	rawR   []string
+	rawIPs []uint32
+	perm   []int32
+}
+
+// Len returns the number of rows in the block.
+func (b *RowBlock) Len() int { return len(b.ips) }
+
+// PrepareRows checks rows and puts them in columns for InsertBlock, sorted
+// by ptr's sort key (rname, ip, scan), rows of equal keys in their order:
+// ClickHouse then skips its own sort of the block (the costliest part of
+// an insert into ptr). It may run in another goroutine than the insert.
+func PrepareRows(rows []sweep.Row) (*RowBlock, error) {
+	b := &RowBlock{}
+	return b, b.Reset(rows)
+}
+
+// Reset makes b hold rows instead of what it held, reusing its memory;
+// see PrepareRows. After an error b holds no rows.
+func (b *RowBlock) Reset(rows []sweep.Row) error {
 	n := len(rows)
-	var (
-		scans    = make([]string, n)
-		rnames   = make([]string, n)
-		ips      = make([]uint32, n)
-		ptrs     = make([]string, n)
-		statuses = make([]int8, n)
-		ttls     = make([]uint32, n)
-		fcrdns   = make([]int8, n)
-		units    = make([]string, n)
-		times    = make([]time.Time, n)
-		attempts = make([]uint64, n)
-	)
-	for i, r := range rows {
+	b.ips = b.ips[:0]
+	ips, ends := grow(b.rawIPs, n), grow(b.ends, n)
+	b.rawIPs, b.ends, b.arena = ips, ends, b.arena[:0]
+	for i := range rows {
+		r := &rows[i]
 		ip := r.IP.Unmap()
 		if !ip.Is4() {
 			return fmt.Errorf("insert rows: row %d of scan %s: address %v is not IPv4", i, r.Scan, r.IP)
@@ -82,21 +112,81 @@ func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 			return fmt.Errorf("insert rows: row %d (%v): invalid fcrdns outcome %d", i, ip, uint8(r.FCrDNS))
 		}
 		a := ip.As4()
-		scans[i] = r.Scan
-		if r.PTR != "" {
-			rnames[i] = sweep.ReverseLabels(r.PTR)
-		}
 		ips[i] = uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-		ptrs[i] = r.PTR
-		statuses[i] = int8(r.Status)
-		ttls[i] = r.TTL
-		fcrdns[i] = int8(r.FCrDNS)
-		units[i] = r.Unit
-		times[i] = r.ResolvedAt
-		attempts[i] = r.Attempt
+		if r.PTR != "" {
+			b.arena = sweep.AppendReverseLabels(b.arena, r.PTR)
+		}
+		ends[i] = len(b.arena)
+	}
+	arena := string(b.arena) // one allocation for every rname
+	rnames := grow(b.rawR, n)
+	b.rawR = rnames
+	for i := range n {
+		lo := 0
+		if i > 0 {
+			lo = ends[i-1]
+		}
+		rnames[i] = arena[lo:ends[i]]
+	}
+	b.perm = grow(b.perm, n)
+	sorted := true
+	for i := range n {
+		b.perm[i] = int32(i)
+		if i > 0 && sorted && lessRow(rnames, ips, rows, i, i-1) {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortStableFunc(b.perm, func(x, y int32) int {
+			if c := strings.Compare(rnames[x], rnames[y]); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(ips[x], ips[y]); c != 0 {
+				return c
+			}
+			return strings.Compare(rows[x].Scan, rows[y].Scan)
+		})
+	}
+	b.scans, b.rnames, b.ptrs, b.units = grow(b.scans, n), grow(b.rnames, n), grow(b.ptrs, n), grow(b.units, n)
+	b.ttls, b.statuses, b.fcrdns = grow(b.ttls, n), grow(b.statuses, n), grow(b.fcrdns, n)
+	b.times, b.attempts, b.ips = grow(b.times, n), grow(b.attempts, n), grow(b.ips, n)
+	for i, j := range b.perm {
+		r := &rows[j]
+		b.scans[i], b.rnames[i], b.ptrs[i], b.units[i] = r.Scan, rnames[j], r.PTR, r.Unit
+		b.ips[i], b.ttls[i], b.statuses[i], b.fcrdns[i] = ips[j], r.TTL, int8(r.Status), int8(r.FCrDNS)
+		b.times[i], b.attempts[i] = r.ResolvedAt, r.Attempt
+	}
+	return nil
+}
+
+// lessRow reports whether row i sorts before row j in ptr's sort key.
+func lessRow(rnames []string, ips []uint32, rows []sweep.Row, i, j int) bool {
+	if rnames[i] != rnames[j] {
+		return rnames[i] < rnames[j]
+	}
+	if ips[i] != ips[j] {
+		return ips[i] < ips[j]
+	}
+	return rows[i].Scan < rows[j].Scan
+}
+
+// grow returns s resized to n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// InsertBlock stores a prepared block in one INSERT (see InsertRows). It
+// is safe for concurrent use with other blocks.
+func (s *Store) InsertBlock(ctx context.Context, b *RowBlock) error {
+	n := b.Len()
+	if n == 0 {
+		return nil
 	}
 	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", n),
-		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times, attempts)
+		b.scans, b.rnames, b.ips, b.ptrs, b.statuses, b.ttls, b.fcrdns, b.units, b.times, b.attempts)
 }
 
 // sendColumns runs one INSERT with the column slices in the query's order.
