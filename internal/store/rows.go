@@ -77,7 +77,7 @@ type RowBlock struct {
 	ends   []int
 	rawR   []string
 	rawIPs []uint32
-	perm   []int32
+	perm   []sortKey
 }
 
 // Len returns the number of rows in the block.
@@ -131,32 +131,114 @@ func (b *RowBlock) Reset(rows []sweep.Row) error {
 	b.perm = grow(b.perm, n)
 	sorted := true
 	for i := range n {
-		b.perm[i] = int32(i)
+		b.perm[i] = sortKey{idx: int32(i)}
 		if i > 0 && sorted && lessRow(rnames, ips, rows, i, i-1) {
 			sorted = false
 		}
 	}
 	if !sorted {
-		slices.SortStableFunc(b.perm, func(x, y int32) int {
-			if c := strings.Compare(rnames[x], rnames[y]); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(ips[x], ips[y]); c != 0 {
-				return c
-			}
-			return strings.Compare(rows[x].Scan, rows[y].Scan)
-		})
+		sortRows(b.perm, rnames, ips, rows)
 	}
 	b.scans, b.rnames, b.ptrs, b.units = grow(b.scans, n), grow(b.rnames, n), grow(b.ptrs, n), grow(b.units, n)
 	b.ttls, b.statuses, b.fcrdns = grow(b.ttls, n), grow(b.statuses, n), grow(b.fcrdns, n)
 	b.times, b.attempts, b.ips = grow(b.times, n), grow(b.attempts, n), grow(b.ips, n)
-	for i, j := range b.perm {
+	for i, k := range b.perm {
+		j := k.idx
 		r := &rows[j]
 		b.scans[i], b.rnames[i], b.ptrs[i], b.units[i] = r.Scan, rnames[j], r.PTR, r.Unit
 		b.ips[i], b.ttls[i], b.statuses[i], b.fcrdns[i] = ips[j], r.TTL, int8(r.Status), int8(r.FCrDNS)
 		b.times[i], b.attempts[i] = r.ResolvedAt, r.Attempt
 	}
 	return nil
+}
+
+// sortKey is a row's place in the sort: 16 bytes of its rname after the
+// prefix every rname of the block shares, big-endian (integer compares
+// decide most pairs), and its index.
+type sortKey struct {
+	k1, k2 uint64
+	idx    int32
+}
+
+// sortRows sorts keys by ptr's sort key (rname, ip, scan), equal keys in
+// their order.
+func sortRows(keys []sortKey, rnames []string, ips []uint32, rows []sweep.Row) {
+	lcp := len(rnames[0])
+	for _, r := range rnames[1:] {
+		lcp = min(lcp, len(r))
+		for i := 0; i < lcp; i++ {
+			if r[i] != rnames[0][i] {
+				lcp = i
+				break
+			}
+		}
+	}
+	for i := range keys {
+		r := rnames[i]
+		keys[i].k1, keys[i].k2 = bigEndian(r, lcp), bigEndian(r, lcp+8)
+	}
+	// A stable LSD radix sort by (k1, k2), a byte a pass (passes where
+	// every key has the same byte are skipped), then a stable sort of each
+	// run of equal keys by the full key.
+	tmp := make([]sortKey, len(keys))
+	src, dst := keys, tmp
+	for _, word := range []func(*sortKey) uint64{func(k *sortKey) uint64 { return k.k2 }, func(k *sortKey) uint64 { return k.k1 }} {
+		for shift := uint(0); shift < 64; shift += 8 {
+			var count [256]int
+			for i := range src {
+				count[byte(word(&src[i])>>shift)]++
+			}
+			if count[byte(word(&src[0])>>shift)] == len(src) {
+				continue
+			}
+			pos := 0
+			for b := range count {
+				pos, count[b] = pos+count[b], pos
+			}
+			for i := range src {
+				b := byte(word(&src[i]) >> shift)
+				dst[count[b]] = src[i]
+				count[b]++
+			}
+			src, dst = dst, src
+		}
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi].k1 == keys[lo].k1 && keys[hi].k2 == keys[lo].k2 {
+			hi++
+		}
+		if hi-lo > 1 {
+			// 16 equal bytes (or fewer, padded with zero bytes, which
+			// presentation-form names do not hold): compare the rest
+			slices.SortStableFunc(keys[lo:hi], func(x, y sortKey) int {
+				if c := strings.Compare(rnames[x.idx], rnames[y.idx]); c != 0 {
+					return c
+				}
+				if c := cmp.Compare(ips[x.idx], ips[y.idx]); c != 0 {
+					return c
+				}
+				return strings.Compare(rows[x.idx].Scan, rows[y.idx].Scan)
+			})
+		}
+		lo = hi
+	}
+}
+
+// bigEndian returns the 8 bytes of s from off as a big-endian number,
+// missing bytes as zero.
+func bigEndian(s string, off int) uint64 {
+	var v uint64
+	for i := off; i < off+8; i++ {
+		v <<= 8
+		if i < len(s) {
+			v |= uint64(s[i])
+		}
+	}
+	return v
 }
 
 // lessRow reports whether row i sorts before row j in ptr's sort key.
