@@ -134,6 +134,60 @@ type decoder struct {
 	// interned names of the last row: consecutive rows often repeat them
 	lastPTR []byte
 	lastStr string
+	// the last time text parsed, and its time
+	lastAt   []byte
+	lastTime time.Time
+}
+
+// rfc3339 parses an RFC 3339 time into UTC; rows come in runs of one
+// second, so the last one is kept.
+func (d *decoder) rfc3339(b []byte) (time.Time, error) {
+	if d.lastAt != nil && bytes.Equal(b, d.lastAt) {
+		return d.lastTime, nil
+	}
+	t, err := time.Parse(time.RFC3339, string(b))
+	if err != nil {
+		return time.Time{}, err
+	}
+	d.lastAt, d.lastTime = append(d.lastAt[:0], b...), t.UTC()
+	return d.lastTime, nil
+}
+
+// status parses a stored status name without allocating.
+func (d *decoder) status(b []byte) (sweep.Status, error) {
+	for _, s := range sweep.Statuses {
+		if string(b) == s.String() {
+			return s, nil
+		}
+	}
+	return sweep.ParseStatus(string(b))
+}
+
+// fcrdns parses a stored forward-confirmation name without allocating.
+func (d *decoder) fcrdns(b []byte) (sweep.FCrDNS, error) {
+	for f := sweep.FCrDNSNone; f <= sweep.FCrDNSNumeric; f++ {
+		if string(b) == f.String() {
+			return f, nil
+		}
+	}
+	return sweep.ParseFCrDNS(string(b))
+}
+
+// parseUint parses up to 19 decimal digits up to limit without
+// allocating; ok is false for anything else (callers then ask strconv,
+// which also says why).
+func parseUint(b []byte, limit uint64) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, v <= limit
 }
 
 func (d *decoder) flush(emit func([]sweep.Row) error) error {
@@ -226,11 +280,16 @@ func (d *decoder) sonar(line []byte) error {
 	}
 	at := d.o.Time
 	if ts != nil {
-		secs, err := strconv.ParseInt(string(ts), 10, 64)
-		if err != nil {
-			return fmt.Errorf("timestamp %q: want Unix seconds", ts)
+		secs, ok := parseUint(ts, 1<<63-1)
+		if !ok {
+			secs, err := strconv.ParseInt(string(ts), 10, 64)
+			if err != nil {
+				return fmt.Errorf("timestamp %q: want Unix seconds", ts)
+			}
+			at = time.Unix(secs, 0).UTC()
+		} else {
+			at = time.Unix(int64(secs), 0).UTC()
 		}
-		at = time.Unix(secs, 0).UTC()
 	}
 	if at.IsZero() {
 		return fmt.Errorf("no timestamp")
@@ -268,7 +327,7 @@ func (d *decoder) jsonl(line []byte) error {
 	if err != nil || !ok {
 		return err
 	}
-	st, err := sweep.ParseStatus(string(status))
+	st, err := d.status(status)
 	if err != nil {
 		return err
 	}
@@ -278,24 +337,27 @@ func (d *decoder) jsonl(line []byte) error {
 	}
 	var f sweep.FCrDNS
 	if fc != nil {
-		if f, err = sweep.ParseFCrDNS(string(fc)); err != nil {
+		if f, err = d.fcrdns(fc); err != nil {
 			return err
 		}
 	}
 	var t uint64
 	if ttl != nil {
-		if t, err = strconv.ParseUint(string(ttl), 10, 32); err != nil {
-			return fmt.Errorf("ttl %q: want a number", ttl)
+		var ok bool
+		if t, ok = parseUint(ttl, 1<<32-1); !ok {
+			if t, err = strconv.ParseUint(string(ttl), 10, 32); err != nil {
+				return fmt.Errorf("ttl %q: want a number", ttl)
+			}
 		}
 	}
-	when, err := time.Parse(time.RFC3339, string(at))
+	when, err := d.rfc3339(at)
 	if err != nil {
 		return fmt.Errorf("resolved_at %q: want RFC 3339 time", at)
 	}
 	if st == sweep.StatusOK && len(ptr) == 0 {
 		return fmt.Errorf("status ok without a ptr")
 	}
-	return d.add(addr, ptr, st, uint32(t), f, when.UTC())
+	return d.add(addr, ptr, st, uint32(t), f, when)
 }
 
 // massdns parses a text answer line "4.3.2.1.in-addr.arpa. PTR name." or

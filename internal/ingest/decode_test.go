@@ -187,3 +187,22 @@ func TestParseIPv4(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUint(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit uint64
+		want  uint64
+		ok    bool
+	}{
+		{"0", 10, 0, true}, {"3600", 1<<32 - 1, 3600, true}, {"4294967295", 1<<32 - 1, 1<<32 - 1, true},
+		{"4294967296", 1<<32 - 1, 4294967296, false}, {"", 10, 0, false}, {"-1", 10, 0, false}, {"+1", 10, 0, false},
+		{"1 ", 10, 0, false}, {"12345678901234567890", 1<<63 - 1, 0, false}, {"007", 10, 7, true},
+	}
+	for _, tt := range tests {
+		got, ok := parseUint([]byte(tt.in), tt.limit)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("parseUint(%q, %d) = %d, %v, want %d, %v", tt.in, tt.limit, got, ok, tt.want, tt.ok)
+		}
+	}
+}

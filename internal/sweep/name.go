@@ -30,6 +30,13 @@ func CanonicalName(name string) string {
 	if strings.HasSuffix(name, ".") && !escapedAt(name, len(name)-1) {
 		name = name[:len(name)-1]
 	}
+	upper := false
+	for i := 0; i < len(name) && !upper; i++ {
+		upper = 'A' <= name[i] && name[i] <= 'Z'
+	}
+	if !upper {
+		return name
+	}
 	b := []byte(name)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
