@@ -62,7 +62,7 @@ func (s ImportSummary) Print(w io.Writer, scan, file string) {
 type importStore interface {
 	scanReader
 	scanSaver
-	InsertRows(ctx context.Context, rows []sweep.Row) error
+	InsertBlock(ctx context.Context, b *store.RowBlock) error
 	InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error
 }
 
@@ -118,29 +118,39 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	}
 	opts := ingest.Options{Format: cfg.Format, Scan: cfg.Scan, Unit: importUnit, Name: cfg.File, Time: fileTime, Batch: batch}
 
-	// The decoder fills batches from free and hands them over on full;
-	// this goroutine inserts them and gives them back.
+	// Three stages, each in its own goroutine, with two blocks in flight:
+	// the decoder parses lines into rows; on each batch, still in the
+	// decoder's goroutine, the rows are counted and put into a block (in
+	// columns, sorted by ptr's sort key: see store.PrepareRows); this
+	// goroutine inserts full blocks and gives them back. Shutdown: an
+	// insert error cancels ctx, which stops the decoder at its next batch;
+	// the blocks it sent are drained; then Wait.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan []sweep.Row, 2)
-	full := make(chan []sweep.Row, 1)
+	free := make(chan *store.RowBlock, 2)
+	full := make(chan *store.RowBlock, 1)
 	for range cap(free) {
-		free <- make([]sweep.Row, 0, batch)
+		free <- &store.RowBlock{}
 	}
 	var (
 		wg     sync.WaitGroup
 		stats  ingest.Stats
 		decErr error
+		counts importCounts
 	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(full)
 		stats, decErr = ingest.Decode(ctx, r, opts, func(rows []sweep.Row) error {
+			counts.add(rows)
 			select {
-			case buf := <-free:
+			case b := <-free:
+				if err := b.Reset(rows); err != nil {
+					return err
+				}
 				select {
-				case full <- append(buf[:0], rows...):
+				case full <- b:
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()
@@ -151,46 +161,19 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 		})
 	}()
 	var (
-		counts  sweep.Counts
-		prevIP  netip.Addr
-		okSeen  bool // prevIP has an ok row counted
 		insErr  error
 		nInsert int
 	)
-	for buf := range full {
+	for b := range full {
 		if insErr != nil {
 			continue // drain until the decoder stops
 		}
-		for _, row := range buf {
-			if row.IP != prevIP {
-				prevIP, okSeen = row.IP, false
-			}
-			switch row.Status {
-			case sweep.StatusOK:
-				counts.PTRs++
-				if !okSeen { // an address's PTRs come on consecutive lines
-					counts.OK++
-					okSeen = true
-				}
-			case sweep.StatusNoData:
-				counts.NoData++
-			case sweep.StatusServFail:
-				counts.ServFail++
-			case sweep.StatusRefused:
-				counts.Refused++
-			case sweep.StatusTimeout:
-				counts.Timeout++
-			}
-		}
-		if err := st.InsertRows(ctx, buf); err != nil {
+		if err := st.InsertBlock(ctx, b); err != nil {
 			insErr = fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err)
 			cancel()
 		}
-		nInsert += len(buf)
-		select {
-		case free <- buf:
-		default:
-		}
+		nInsert += b.Len()
+		free <- b
 	}
 	wg.Wait()
 	if insErr != nil {
@@ -200,7 +183,7 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 		return ImportSummary{}, fmt.Errorf("import into scan %s (%d rows stored before it, no scan record written): %w", cfg.Scan, nInsert, decErr)
 	}
 	now := time.Now().UTC()
-	unit := sweep.UnitRecord{Scan: cfg.Scan, Unit: importUnit, State: sweep.UnitDone, Counts: counts, Rows: clampRows(stats.Rows),
+	unit := sweep.UnitRecord{Scan: cfg.Scan, Unit: importUnit, State: sweep.UnitDone, Counts: counts.Counts, Rows: clampRows(stats.Rows),
 		Worker: "import", Attempt: 1, StartedAt: start.UTC(), FinishedAt: now}
 	if err := st.InsertUnits(ctx, []sweep.UnitRecord{unit}); err != nil {
 		return ImportSummary{}, err
@@ -210,7 +193,40 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	if err := st.SaveScan(ctx, rec); err != nil {
 		return ImportSummary{}, err
 	}
-	return ImportSummary{Stats: stats, Counts: counts, Elapsed: time.Since(start)}, nil
+	return ImportSummary{Stats: stats, Counts: counts.Counts, Elapsed: time.Since(start)}, nil
+}
+
+// importCounts counts the outcomes of imported rows; an address's PTRs
+// come on consecutive lines.
+type importCounts struct {
+	sweep.Counts
+	prevIP netip.Addr
+	okSeen bool // prevIP has an ok row counted
+}
+
+func (c *importCounts) add(rows []sweep.Row) {
+	for i := range rows {
+		row := &rows[i]
+		if row.IP != c.prevIP {
+			c.prevIP, c.okSeen = row.IP, false
+		}
+		switch row.Status {
+		case sweep.StatusOK:
+			c.PTRs++
+			if !c.okSeen {
+				c.OK++
+				c.okSeen = true
+			}
+		case sweep.StatusNoData:
+			c.NoData++
+		case sweep.StatusServFail:
+			c.ServFail++
+		case sweep.StatusRefused:
+			c.Refused++
+		case sweep.StatusTimeout:
+			c.Timeout++
+		}
+	}
 }
 
 // clampRows narrows a row count to the unit log's UInt32.
