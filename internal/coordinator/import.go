@@ -18,6 +18,9 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
+// importInserters is the number of blocks an import inserts at once.
+const importInserters = 2
+
 // importUnit is the unit of every imported row and of the import's unit
 // record: an import has no sweep units.
 const importUnit = "import"
@@ -68,8 +71,8 @@ type importStore interface {
 
 // Import loads another tool's reverse-DNS file into a new scan: its rows,
 // then a unit record and the scan record, so status, search, export,
-// lookup, fleets and diff see it like a sweep. Parsing runs in its own
-// goroutine while the previous batch is inserted. massdns text output has
+// lookup, fleets and diff see it like a sweep. Parsing, preparing blocks
+// and inserting them run in goroutines of their own (see importRows). massdns text output has
 // no times: its rows get the file's modification time. A malformed line
 // stops the import with an error naming it (rows of earlier batches stay
 // stored; the scan record is written only after the last row).
@@ -118,39 +121,51 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	}
 	opts := ingest.Options{Format: cfg.Format, Scan: cfg.Scan, Unit: importUnit, Name: cfg.File, Time: fileTime, Batch: batch}
 
-	// Three stages, each in its own goroutine, with two blocks in flight:
-	// the decoder parses lines into rows; on each batch, still in the
-	// decoder's goroutine, the rows are counted and put into a block (in
-	// columns, sorted by ptr's sort key: see store.PrepareRows); this
-	// goroutine inserts full blocks and gives them back. Shutdown: an
-	// insert error cancels ctx, which stops the decoder at its next batch;
-	// the blocks it sent are drained; then Wait.
+	// Three stages in their own goroutines: the decoder parses lines into
+	// batches of rows and counts them; the preparer puts each batch into a
+	// block (columns sorted by ptr's sort key: see store.PrepareRows);
+	// importInserters goroutines insert blocks, each on its own connection,
+	// so the server stores one block while the next is sent. Batches and
+	// blocks go round through free lists. Shutdown: the first error
+	// cancels ctx, which stops the decoder at its next batch; each stage
+	// drains its input until the stage before it closes it; then Wait.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan *store.RowBlock, 2)
-	full := make(chan *store.RowBlock, 1)
-	for range cap(free) {
-		free <- &store.RowBlock{}
+	freeRows := make(chan []sweep.Row, 3)
+	for range cap(freeRows) {
+		freeRows <- make([]sweep.Row, 0, batch)
 	}
+	freeBlocks := make(chan *store.RowBlock, importInserters+1)
+	for range cap(freeBlocks) {
+		freeBlocks <- &store.RowBlock{}
+	}
+	rowsCh := make(chan []sweep.Row, 1)
+	blocks := make(chan *store.RowBlock)
 	var (
-		wg     sync.WaitGroup
-		stats  ingest.Stats
-		decErr error
-		counts importCounts
+		wg      sync.WaitGroup
+		stats   ingest.Stats
+		decErr  error
+		counts  importCounts
+		mu      sync.Mutex // guards stageEr and nInsert
+		stageEr error
+		nInsert int
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(full)
+	fail := func(err error) {
+		mu.Lock()
+		if stageEr == nil {
+			stageEr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	wg.Go(func() {
+		defer close(rowsCh)
 		stats, decErr = ingest.Decode(ctx, r, opts, func(rows []sweep.Row) error {
 			counts.add(rows)
 			select {
-			case b := <-free:
-				if err := b.Reset(rows); err != nil {
-					return err
-				}
+			case buf := <-freeRows:
 				select {
-				case full <- b:
+				case rowsCh <- append(buf[:0], rows...):
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()
@@ -159,25 +174,47 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 				return ctx.Err()
 			}
 		})
-	}()
-	var (
-		insErr  error
-		nInsert int
-	)
-	for b := range full {
-		if insErr != nil {
-			continue // drain until the decoder stops
+	})
+	wg.Go(func() {
+		defer close(blocks)
+		for rows := range rowsCh {
+			var b *store.RowBlock
+			select {
+			case b = <-freeBlocks:
+			case <-ctx.Done():
+				continue // drain
+			}
+			err := b.Reset(rows)
+			freeRows <- rows
+			if err != nil {
+				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+				continue
+			}
+			select {
+			case blocks <- b:
+			case <-ctx.Done():
+			}
 		}
-		if err := st.InsertBlock(ctx, b); err != nil {
-			insErr = fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err)
-			cancel()
-		}
-		nInsert += b.Len()
-		free <- b
+	})
+	for range importInserters {
+		wg.Go(func() {
+			for b := range blocks {
+				if ctx.Err() == nil {
+					if err := st.InsertBlock(ctx, b); err != nil {
+						fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+					} else {
+						mu.Lock()
+						nInsert += b.Len()
+						mu.Unlock()
+					}
+				}
+				freeBlocks <- b
+			}
+		})
 	}
 	wg.Wait()
-	if insErr != nil {
-		return ImportSummary{}, insErr
+	if stageEr != nil {
+		return ImportSummary{}, stageEr
 	}
 	if decErr != nil {
 		return ImportSummary{}, fmt.Errorf("import into scan %s (%d rows stored before it, no scan record written): %w", cfg.Scan, nInsert, decErr)

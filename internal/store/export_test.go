@@ -265,13 +265,16 @@ func TestPrepareRowsSortRandom(t *testing.T) {
 }
 
 // benchRows returns n rows of ISP-like names in address order, as an
-// export writes them.
+// export writes them, 7% of them without a PTR.
 func benchRows(n int) []sweep.Row {
 	rows := make([]sweep.Row, n)
 	for i := range rows {
 		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		rows[i] = sweep.Row{Scan: "bench", Unit: "import", IP: ip, PTR: fmt.Sprintf("10-%d-%d-%d.dyn.isp%d.example.net", byte(i>>16), byte(i>>8), byte(i), i*7919%1000),
 			Status: sweep.StatusOK, TTL: 3600, ResolvedAt: t0}
+		if i%20 == 1 || i%50 == 3 { // as the scale harness's data
+			rows[i].PTR, rows[i].Status = "", sweep.StatusNoData
+		}
 	}
 	return rows
 }

@@ -163,23 +163,35 @@ type sortKey struct {
 // sortRows sorts keys by ptr's sort key (rname, ip, scan), equal keys in
 // their order.
 func sortRows(keys []sortKey, rnames []string, ips []uint32, rows []sweep.Row) {
-	lcp := len(rnames[0])
-	for _, r := range rnames[1:] {
+	// lcp is the length of the prefix every non-empty rname shares; an
+	// empty one (a row without a PTR) gets the key 0, below every other
+	// but one equal to the prefix, which the full compare orders.
+	first, lcp := "", -1
+	for _, r := range rnames {
+		if r == "" {
+			continue
+		}
+		if lcp < 0 {
+			first, lcp = r, len(r)
+			continue
+		}
 		lcp = min(lcp, len(r))
 		for i := 0; i < lcp; i++ {
-			if r[i] != rnames[0][i] {
+			if r[i] != first[i] {
 				lcp = i
 				break
 			}
 		}
 	}
+	lcp = max(lcp, 0)
 	for i := range keys {
 		r := rnames[i]
 		keys[i].k1, keys[i].k2 = bigEndian(r, lcp), bigEndian(r, lcp+8)
 	}
 	// A stable LSD radix sort by (k1, k2), a byte a pass (passes where
-	// every key has the same byte are skipped), then a stable sort of each
-	// run of equal keys by the full key.
+	// every key has the same byte are skipped), then a sort of each run of
+	// equal keys by the full key and the index (the rows without a PTR are
+	// one long run).
 	tmp := make([]sortKey, len(keys))
 	src, dst := keys, tmp
 	for _, word := range []func(*sortKey) uint64{func(k *sortKey) uint64 { return k.k2 }, func(k *sortKey) uint64 { return k.k1 }} {
@@ -214,14 +226,17 @@ func sortRows(keys []sortKey, rnames []string, ips []uint32, rows []sweep.Row) {
 		if hi-lo > 1 {
 			// 16 equal bytes (or fewer, padded with zero bytes, which
 			// presentation-form names do not hold): compare the rest
-			slices.SortStableFunc(keys[lo:hi], func(x, y sortKey) int {
+			slices.SortFunc(keys[lo:hi], func(x, y sortKey) int {
 				if c := strings.Compare(rnames[x.idx], rnames[y.idx]); c != 0 {
 					return c
 				}
 				if c := cmp.Compare(ips[x.idx], ips[y.idx]); c != 0 {
 					return c
 				}
-				return strings.Compare(rows[x.idx].Scan, rows[y.idx].Scan)
+				if c := strings.Compare(rows[x.idx].Scan, rows[y.idx].Scan); c != 0 {
+					return c
+				}
+				return cmp.Compare(x.idx, y.idx) // equal keys keep their order
 			})
 		}
 		lo = hi
