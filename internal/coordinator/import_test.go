@@ -43,8 +43,13 @@ func importFake(insert func(*store.RowBlock) error) (*fakeStore, *[]sweep.UnitRe
 	f := &fakeStore{
 		scan:        func(string) (sweep.ScanRecord, error) { return sweep.ScanRecord{}, store.ErrScanNotFound },
 		insertBlock: insert,
-		insertUnits: func(r []sweep.UnitRecord) error { mu.Lock(); defer mu.Unlock(); units = append(units, r...); return nil },
-		saveScan:    func(r sweep.ScanRecord) error { mu.Lock(); defer mu.Unlock(); scans = append(scans, r); return nil },
+		insertUnits: func(r []sweep.UnitRecord) error {
+			mu.Lock()
+			defer mu.Unlock()
+			units = append(units, r...)
+			return nil
+		},
+		saveScan: func(r sweep.ScanRecord) error { mu.Lock(); defer mu.Unlock(); scans = append(scans, r); return nil },
 	}
 	return f, &units, &scans
 }
