@@ -26,10 +26,7 @@ type fakeStore struct {
 	saveCursor  func(store.Cursor) error
 	logged      func(scan string, from, to int) (map[int]bool, error)
 	loadASN     func() (*enrich.Table, error)
-	insertBlock func(*store.RowBlock) error
 }
-
-func (f *fakeStore) InsertBlock(_ context.Context, b *store.RowBlock) error { return f.insertBlock(b) }
 
 func (f *fakeStore) LoadASNTable(context.Context, time.Time) (*enrich.Table, store.ASNVersion, error) {
 	t, err := f.loadASN()

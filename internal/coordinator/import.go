@@ -61,11 +61,16 @@ func (s ImportSummary) Print(w io.Writer, scan, file string) {
 	}
 }
 
+// blockInserter stores blocks of rows as one INSERT (store.RowInserter).
+type blockInserter interface {
+	Insert(b *store.RowBlock) error
+	Close() error
+}
+
 // importStore is what an import writes.
 type importStore interface {
 	scanReader
 	scanSaver
-	InsertBlock(ctx context.Context, b *store.RowBlock) error
 	InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error
 }
 
@@ -98,7 +103,8 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	sum, err := importRows(ctx, st, cfg, r, fi.ModTime().UTC().Truncate(time.Second))
+	inserter := func(ctx context.Context) (blockInserter, error) { return st.NewRowInserter(ctx) }
+	sum, err := importRows(ctx, st, inserter, cfg, r, fi.ModTime().UTC().Truncate(time.Second))
 	if err != nil {
 		return err
 	}
@@ -106,9 +112,9 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 	return nil
 }
 
-// importRows checks that the scan is new, stores the rows of r, then the
-// unit and scan records.
-func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Reader, fileTime time.Time) (ImportSummary, error) {
+// importRows checks that the scan is new, stores the rows of r through
+// inserters that inserter starts, then the unit and scan records.
+func importRows(ctx context.Context, st importStore, inserter func(context.Context) (blockInserter, error), cfg ImportConfig, r io.Reader, fileTime time.Time) (ImportSummary, error) {
 	start := time.Now()
 	if _, err := st.Scan(ctx, cfg.Scan); err == nil {
 		return ImportSummary{}, fmt.Errorf("%w: scan %q already exists in %s: import into a new --scan name", ErrScanExists, cfg.Scan, st.Database())
@@ -124,8 +130,9 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	// Three stages in their own goroutines: the decoder parses lines into
 	// batches of rows and counts them; the preparer puts each batch into a
 	// block (columns sorted by ptr's sort key: see store.PrepareRows);
-	// importInserters goroutines insert blocks, each on its own connection,
-	// so the server stores one block while the next is sent. Batches and
+	// importInserters goroutines insert blocks, each as the data blocks of
+	// one INSERT on its own connection, so the server stores blocks while
+	// the next ones are prepared and sent. Batches and
 	// blocks go round through free lists. Shutdown: the first error
 	// cancels ctx, which stops the decoder at its next batch; each stage
 	// drains its input until the stage before it closes it; then Wait.
@@ -198,18 +205,30 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	})
 	for range importInserters {
 		wg.Go(func() {
+			ins, err := inserter(ctx)
+			if err != nil {
+				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+			}
+			n := 0
 			for b := range blocks {
 				if ctx.Err() == nil {
-					if err := st.InsertBlock(ctx, b); err != nil {
+					if err := ins.Insert(b); err != nil {
 						fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
-					} else {
-						mu.Lock()
-						nInsert += b.Len()
-						mu.Unlock()
 					}
+					n += b.Len()
 				}
 				freeBlocks <- b
 			}
+			if ins == nil {
+				return
+			}
+			if err := ins.Close(); err != nil {
+				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+				return
+			}
+			mu.Lock()
+			nInsert += n
+			mu.Unlock()
 		})
 	}
 	wg.Wait()

@@ -33,16 +33,24 @@ func jsonlLines(n int) []byte {
 	return b.Bytes()
 }
 
+// fakeInserter is a blockInserter of func fields.
+type fakeInserter struct {
+	insert func(*store.RowBlock) error
+	close  func() error
+}
+
+func (f fakeInserter) Insert(b *store.RowBlock) error { return f.insert(b) }
+func (f fakeInserter) Close() error                   { return f.close() }
+
 // importFake is a store that records what an import writes.
-func importFake(insert func(*store.RowBlock) error) (*fakeStore, *[]sweep.UnitRecord, *[]sweep.ScanRecord) {
+func importFake() (*fakeStore, *[]sweep.UnitRecord, *[]sweep.ScanRecord) {
 	var (
 		mu    sync.Mutex
 		units []sweep.UnitRecord
 		scans []sweep.ScanRecord
 	)
 	f := &fakeStore{
-		scan:        func(string) (sweep.ScanRecord, error) { return sweep.ScanRecord{}, store.ErrScanNotFound },
-		insertBlock: insert,
+		scan: func(string) (sweep.ScanRecord, error) { return sweep.ScanRecord{}, store.ErrScanNotFound },
 		insertUnits: func(r []sweep.UnitRecord) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -60,19 +68,30 @@ func importFake(insert func(*store.RowBlock) error) (*fakeStore, *[]sweep.UnitRe
 func TestImportRowsStoresEveryRow(t *testing.T) {
 	data := jsonlLines(2501)
 	lines := bytes.Count(data, []byte("\n"))
-	var stored atomic.Int64
-	st, units, scans := importFake(func(b *store.RowBlock) error {
-		stored.Add(int64(b.Len()))
-		time.Sleep(time.Millisecond) // let blocks overlap
-		return nil
-	})
+	var stored, inserters atomic.Int64
+	st, units, scans := importFake()
+	inserter := func(context.Context) (blockInserter, error) {
+		inserters.Add(1)
+		var n int64
+		return fakeInserter{
+			insert: func(b *store.RowBlock) error {
+				n += int64(b.Len())
+				time.Sleep(time.Millisecond) // let blocks overlap
+				return nil
+			},
+			close: func() error { stored.Add(n); return nil },
+		}, nil
+	}
 	cfg := ImportConfig{Scan: "imp", Format: ingest.FormatJSONL, File: "x.jsonl", Batch: 100}
-	sum, err := importRows(context.Background(), st, cfg, bytes.NewReader(data), time.Time{})
+	sum, err := importRows(context.Background(), st, inserter, cfg, bytes.NewReader(data), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := stored.Load(); got != int64(lines) || sum.Stats.Rows != lines {
 		t.Errorf("stored %d rows, summary %d, want %d (every line)", got, sum.Stats.Rows, lines)
+	}
+	if got := inserters.Load(); got != importInserters {
+		t.Errorf("%d inserters started, want %d", got, importInserters)
 	}
 	if len(*units) != 1 || len(*scans) != 1 {
 		t.Fatalf("unit records %d, scan records %d, want 1 each", len(*units), len(*scans))
@@ -99,6 +118,7 @@ func TestImportRowsErrors(t *testing.T) {
 		name   string
 		data   []byte
 		insert func(calls int) error
+		close  error
 		want   string
 	}{
 		{"insert fails", data, func(calls int) error {
@@ -106,14 +126,21 @@ func TestImportRowsErrors(t *testing.T) {
 				return refused
 			}
 			return nil
-		}, "refused by the server"},
-		{"malformed line", bad, func(int) error { return nil }, `x.jsonl:1501: unknown status "late"`},
+		}, nil, "refused by the server"},
+		{"end of insert fails", data, func(int) error { return nil }, refused, "refused by the server"},
+		{"malformed line", bad, func(int) error { return nil }, nil, `x.jsonl:1501: unknown status "late"`},
 	}
 	for _, tt := range tests {
 		var calls atomic.Int64
-		st, _, scans := importFake(func(*store.RowBlock) error { return tt.insert(int(calls.Add(1))) })
+		st, _, scans := importFake()
+		inserter := func(context.Context) (blockInserter, error) {
+			return fakeInserter{
+				insert: func(*store.RowBlock) error { return tt.insert(int(calls.Add(1))) },
+				close:  func() error { return tt.close },
+			}, nil
+		}
 		cfg := ImportConfig{Scan: "imp", Format: ingest.FormatJSONL, File: "x.jsonl", Batch: 100}
-		_, err := importRows(context.Background(), st, cfg, bytes.NewReader(tt.data), time.Time{})
+		_, err := importRows(context.Background(), st, inserter, cfg, bytes.NewReader(tt.data), time.Time{})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: importRows error = %v, want one containing %q", tt.name, err, tt.want)
 		}

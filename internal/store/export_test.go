@@ -293,3 +293,36 @@ func BenchmarkPrepareRows(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestRowInserter checks that blocks sent as one INSERT are all stored,
+// each sorted and read back like rows of InsertRows.
+func TestRowInserter(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	rows := benchRows(3000)
+	ins, err := s.NewRowInserter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b RowBlock
+	for i := 0; i < len(rows); i += 1000 {
+		if err := b.Reset(rows[i : i+1000]); err != nil {
+			t.Fatal(err)
+		}
+		if err := ins.Insert(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ins.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := collect(t, func(emit func(sweep.Row) error) error { return s.Export(ctx, "bench", emit) })
+	if len(got) != len(rows) {
+		t.Fatalf("Export after 3 blocks of one INSERT = %d rows, want %d", len(got), len(rows))
+	}
+	for i := range rows {
+		if got[i] != rows[i] {
+			t.Fatalf("row %d = %+v, want %+v", i, got[i], rows[i])
+		}
+	}
+}

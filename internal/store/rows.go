@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -278,12 +279,73 @@ func grow[T any](s []T, n int) []T {
 // InsertBlock stores a prepared block in one INSERT (see InsertRows). It
 // is safe for concurrent use with other blocks.
 func (s *Store) InsertBlock(ctx context.Context, b *RowBlock) error {
-	n := b.Len()
-	if n == 0 {
+	if b.Len() == 0 {
 		return nil
 	}
-	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", n),
-		b.scans, b.rnames, b.ips, b.ptrs, b.statuses, b.ttls, b.fcrdns, b.units, b.times, b.attempts)
+	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", b.Len()), b.columns()...)
+}
+
+func (b *RowBlock) columns() []any {
+	return []any{b.scans, b.rnames, b.ips, b.ptrs, b.statuses, b.ttls, b.fcrdns, b.units, b.times, b.attempts}
+}
+
+// RowInserter stores blocks as the data blocks of one long INSERT on one
+// connection: each Insert sends its block (ClickHouse stores each as it
+// arrives, as for an INSERT of its own), and the driver's column buffers
+// are reused from block to block. Close ends the INSERT; the server's
+// answer to the blocks (an error of any of them) comes then at the latest.
+// Bulk loads use it; it is not safe for concurrent use.
+type RowInserter struct {
+	s     *Store
+	batch driver.Batch
+	rows  int
+}
+
+// NewRowInserter starts an INSERT into ptr. ctx bounds the whole INSERT.
+func (s *Store) NewRowInserter(ctx context.Context) (*RowInserter, error) {
+	// The server would squash the blocks of one INSERT into blocks of a
+	// million rows, unsorted again; each block is big and sorted already.
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"min_insert_block_size_rows":  0,
+		"min_insert_block_size_bytes": 0,
+	}))
+	batch, err := s.conn.PrepareBatch(ctx, insertRows)
+	if err != nil {
+		return nil, classify(fmt.Errorf("start insert: %w", err))
+	}
+	return &RowInserter{s: s, batch: batch}, nil
+}
+
+// Insert sends b. After an error the INSERT is aborted (blocks sent
+// before stay stored) and Close does nothing.
+func (w *RowInserter) Insert(b *RowBlock) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("insert rows %d-%d", w.rows, w.rows+b.Len())
+	for i, c := range b.columns() {
+		if err := w.batch.Column(i).Append(c); err != nil {
+			_ = w.batch.Abort()
+			return &permanentError{err: fmt.Errorf("%s: %s does not have the type the schema gives it (compare with schema/): %w", what, w.s.columnName(insertRows, i), err)}
+		}
+	}
+	if err := w.batch.Flush(); err != nil {
+		_ = w.batch.Abort()
+		return classify(fmt.Errorf("%s: %w", what, err))
+	}
+	w.rows += b.Len()
+	return nil
+}
+
+// Close ends the INSERT and returns the server's answer to it.
+func (w *RowInserter) Close() error {
+	if w.batch.IsSent() {
+		return nil
+	}
+	if err := w.batch.Send(); err != nil {
+		return classify(fmt.Errorf("insert of %d rows: %w", w.rows, err))
+	}
+	return nil
 }
 
 // sendColumns runs one INSERT with the column slices in the query's order.
