@@ -177,6 +177,28 @@ func BenchmarkDecodeSonar(b *testing.B) {
 	b.ReportMetric(float64(b.N)*100_000/(cpuTime()-cpu0).Seconds(), "rows/cpu-s")
 }
 
+// BenchmarkDecodeJSONL measures decoding coordinator export's JSONL (the
+// format import reads back), 100,000 rows of ISP-like names.
+func BenchmarkDecodeJSONL(b *testing.B) {
+	var buf bytes.Buffer
+	for i := range 100_000 {
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		fmt.Fprintf(&buf, `{"ip":"%s","ptr":"10-%d-%d-%d.dyn.isp%d.example.net","status":"ok","ttl":3600,"scan":"s","resolved_at":"2026-11-01T00:%02d:00Z","fcrdns":"confirmed"}`+"\n",
+			a, byte(i>>16), byte(i>>8), byte(i), i%1000, i/2000)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	cpu0 := cpuTime()
+	for b.Loop() {
+		_, err := Decode(context.Background(), bytes.NewReader(data), Options{Format: FormatJSONL, Scan: "s"}, func([]sweep.Row) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*100_000/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.N)*100_000/(cpuTime()-cpu0).Seconds(), "rows/cpu-s")
+}
+
 func TestParseIPv4(t *testing.T) {
 	for _, in := range []string{"0.0.0.0", "1.2.3.4", "255.255.255.255", "10.0.0.1", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1..2.3", "1.2.3.", "a.b.c.d", "", "::1", "1.2.3.4 "} {
 		got, ok := parseIPv4([]byte(in))
