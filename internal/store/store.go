@@ -5,8 +5,9 @@
 // Queries run on ClickHouse 18.16 (Debian's build) and on current releases:
 // the native protocol only, explicit column lists on INSERT, client-side
 // parameter binding, and reads with FINAL on narrow ranges and a join with
-// the superseded table, so re-inserted rows never show twice and rows of
-// superseded attempts never show (see schema/README.md).
+// the superseded table (whole-scan exports do the same on the client, see
+// export.go), so re-inserted rows never show twice and rows of superseded
+// attempts never show (see schema/README.md).
 package store
 
 import (
