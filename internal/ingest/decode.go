@@ -176,23 +176,6 @@ func (d *decoder) fcrdns(b []byte) (sweep.FCrDNS, error) {
 	return sweep.ParseFCrDNS(string(b))
 }
 
-// parseUint parses up to 19 decimal digits up to limit without
-// allocating; ok is false for anything else (callers then ask strconv,
-// which also says why).
-func parseUint(b []byte, limit uint64) (uint64, bool) {
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	return v, v <= limit
-}
-
 func (d *decoder) flush(emit func([]sweep.Row) error) error {
 	if len(d.batch) == 0 {
 		return nil
@@ -283,16 +266,11 @@ func (d *decoder) sonar(line []byte) error {
 	}
 	at := d.o.Time
 	if ts != nil {
-		secs, ok := parseUint(ts, 1<<63-1)
-		if !ok {
-			secs, err := strconv.ParseInt(string(ts), 10, 64)
-			if err != nil {
-				return fmt.Errorf("timestamp %q: want Unix seconds", ts)
-			}
-			at = time.Unix(secs, 0).UTC()
-		} else {
-			at = time.Unix(int64(secs), 0).UTC()
+		secs, err := strconv.ParseInt(string(ts), 10, 64)
+		if err != nil {
+			return fmt.Errorf("timestamp %q: want Unix seconds", ts)
 		}
+		at = time.Unix(secs, 0).UTC()
 	}
 	if at.IsZero() {
 		return fmt.Errorf("no timestamp")
@@ -346,11 +324,8 @@ func (d *decoder) jsonl(line []byte) error {
 	}
 	var t uint64
 	if ttl != nil {
-		var ok bool
-		if t, ok = parseUint(ttl, 1<<32-1); !ok {
-			if t, err = strconv.ParseUint(string(ttl), 10, 32); err != nil {
-				return fmt.Errorf("ttl %q: want a number", ttl)
-			}
+		if t, err = strconv.ParseUint(string(ttl), 10, 32); err != nil { // no allocation
+			return fmt.Errorf("ttl %q: want a number", ttl)
 		}
 	}
 	when, err := d.rfc3339(at)

@@ -64,19 +64,28 @@ func SplitLabels(name string) []string {
 	}
 	var labels []string
 	start := 0
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '\\':
-			i++ // skip the escaped byte; \DDD digits are never dots
-		case '.':
-			labels = append(labels, name[start:i])
-			start = i + 1
-		}
+	for _, d := range labelDots(nil, name) {
+		labels = append(labels, name[start:d])
+		start = d + 1
 	}
 	if start < len(name) {
 		labels = append(labels, name[start:])
 	}
 	return labels
+}
+
+// labelDots appends to dots the index of each dot of name that separates
+// labels (not escaped).
+func labelDots(dots []int, name string) []int {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // skip the escaped byte; \DDD digits are never dots
+		case '.':
+			dots = append(dots, i)
+		}
+	}
+	return dots
 }
 
 // ReverseLabels returns name with its labels in reverse order, joined by dots:
@@ -97,22 +106,9 @@ func AppendReverseLabels(dst []byte, name string) []byte {
 	if name == "" || name == "." {
 		return dst
 	}
-	// dots holds the index of each separating dot; a name has at most 128
-	// labels on the wire, longer ones take the slow way.
-	var dots [128]int
-	n := 0
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '\\':
-			i++ // skip the escaped byte; \DDD digits are never dots
-		case '.':
-			if n == len(dots) {
-				return append(dst, reverseLabelsSlow(name)...)
-			}
-			dots[n] = i
-			n++
-		}
-	}
+	var buf [128]int // a name has at most 128 labels on the wire
+	dots := labelDots(buf[:0], name)
+	n := len(dots)
 	end := len(name)
 	if n > 0 && dots[n-1] == len(name)-1 { // a trailing dot
 		end = len(name) - 1
@@ -124,15 +120,6 @@ func AppendReverseLabels(dst []byte, name string) []byte {
 		end = dots[k]
 	}
 	return append(dst, name[:end]...)
-}
-
-// reverseLabelsSlow is ReverseLabels for names of any number of labels.
-func reverseLabelsSlow(name string) string {
-	labels := SplitLabels(name)
-	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
-		labels[i], labels[j] = labels[j], labels[i]
-	}
-	return strings.Join(labels, ".")
 }
 
 // ReverseName returns the in-addr.arpa name of an IPv4 address, with the

@@ -242,6 +242,15 @@ func FuzzParseReverseName(f *testing.F) {
 	})
 }
 
+// reverseLabelsSlow is ReverseLabels built on SplitLabels.
+func reverseLabelsSlow(name string) string {
+	labels := SplitLabels(name)
+	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+		labels[i], labels[j] = labels[j], labels[i]
+	}
+	return strings.Join(labels, ".")
+}
+
 // FuzzAppendReverseLabels holds the allocation-free reversal to the one
 // built on SplitLabels, for any input.
 func FuzzAppendReverseLabels(f *testing.F) {
