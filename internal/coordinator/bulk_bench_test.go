@@ -92,7 +92,7 @@ func benchStore(b *testing.B) *store.Store {
 func benchImport(b *testing.B, st *store.Store, scan string, data []byte) ImportSummary {
 	cfg := ImportConfig{Scan: scan, Format: ingest.FormatJSONL, File: "bench.jsonl"}
 	inserter := func(ctx context.Context) (blockInserter, error) { return st.NewRowInserter(ctx) }
-	sum, err := importRows(context.Background(), st, inserter, cfg, bytes.NewReader(data), time.Time{})
+	sum, err := importRows(context.Background(), st, inserter, importInserters, cfg, bytes.NewReader(data), time.Time{})
 	if err != nil {
 		b.Fatal(err)
 	}

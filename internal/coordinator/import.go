@@ -104,7 +104,7 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 	}
 	defer st.Close()
 	inserter := func(ctx context.Context) (blockInserter, error) { return st.NewRowInserter(ctx) }
-	sum, err := importRows(ctx, st, inserter, cfg, r, fi.ModTime().UTC().Truncate(time.Second))
+	sum, err := importRows(ctx, st, inserter, min(importInserters, st.MaxConns()), cfg, r, fi.ModTime().UTC().Truncate(time.Second))
 	if err != nil {
 		return err
 	}
@@ -113,8 +113,9 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 }
 
 // importRows checks that the scan is new, stores the rows of r through
-// inserters that inserter starts, then the unit and scan records.
-func importRows(ctx context.Context, st importStore, inserter func(context.Context) (blockInserter, error), cfg ImportConfig, r io.Reader, fileTime time.Time) (ImportSummary, error) {
+// inserters (at least one) that inserter starts, then the unit and scan
+// records.
+func importRows(ctx context.Context, st importStore, inserter func(context.Context) (blockInserter, error), inserters int, cfg ImportConfig, r io.Reader, fileTime time.Time) (ImportSummary, error) {
 	start := time.Now()
 	if _, err := st.Scan(ctx, cfg.Scan); err == nil {
 		return ImportSummary{}, fmt.Errorf("%w: scan %q already exists in %s: import into a new --scan name", ErrScanExists, cfg.Scan, st.Database())
@@ -130,7 +131,7 @@ func importRows(ctx context.Context, st importStore, inserter func(context.Conte
 	// Three stages in their own goroutines: the decoder parses lines into
 	// batches of rows and counts them; the preparer puts each batch into a
 	// block (columns sorted by ptr's sort key: see store.PrepareRows);
-	// importInserters goroutines insert blocks, each as the data blocks of
+	// inserters goroutines insert blocks, each as the data blocks of
 	// one INSERT on its own connection, so the server stores blocks while
 	// the next ones are prepared and sent. Batches and
 	// blocks go round through free lists. Shutdown: the first error
@@ -142,7 +143,8 @@ func importRows(ctx context.Context, st importStore, inserter func(context.Conte
 	for range cap(freeRows) {
 		freeRows <- make([]sweep.Row, 0, batch)
 	}
-	freeBlocks := make(chan *store.RowBlock, importInserters+1)
+	inserters = max(inserters, 1)
+	freeBlocks := make(chan *store.RowBlock, inserters+1)
 	for range cap(freeBlocks) {
 		freeBlocks <- &store.RowBlock{}
 	}
@@ -203,7 +205,7 @@ func importRows(ctx context.Context, st importStore, inserter func(context.Conte
 			}
 		}
 	})
-	for range importInserters {
+	for range inserters {
 		wg.Go(func() {
 			ins, err := inserter(ctx)
 			if err != nil {

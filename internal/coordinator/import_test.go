@@ -83,7 +83,7 @@ func TestImportRowsStoresEveryRow(t *testing.T) {
 		}, nil
 	}
 	cfg := ImportConfig{Scan: "imp", Format: ingest.FormatJSONL, File: "x.jsonl", Batch: 100}
-	sum, err := importRows(context.Background(), st, inserter, cfg, bytes.NewReader(data), time.Time{})
+	sum, err := importRows(context.Background(), st, inserter, importInserters, cfg, bytes.NewReader(data), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestImportRowsErrors(t *testing.T) {
 			}, nil
 		}
 		cfg := ImportConfig{Scan: "imp", Format: ingest.FormatJSONL, File: "x.jsonl", Batch: 100}
-		_, err := importRows(context.Background(), st, inserter, cfg, bytes.NewReader(tt.data), time.Time{})
+		_, err := importRows(context.Background(), st, inserter, importInserters, cfg, bytes.NewReader(tt.data), time.Time{})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: importRows error = %v, want one containing %q", tt.name, err, tt.want)
 		}

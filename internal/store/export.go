@@ -150,7 +150,7 @@ func andCond(cond string) string {
 
 // readChunks reads the ranges in order and calls add for each row, in the
 // order of the ranges. While add consumes one range, the next range's query
-// runs: two queries at most are in flight. It returns the first error of a
+// runs: two queries at most are in flight (one with max_open_conns=1). It returns the first error of a
 // query or of add; on either, it stops the queries and waits for them.
 func (s *Store) readChunks(ctx context.Context, scan, cond string, args []any, ranges []ipRange, add func(*exportRow) error) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -168,12 +168,20 @@ func (s *Store) readChunks(ctx context.Context, scan, cond string, args []any, r
 	defer wg.Wait()
 	defer cancel()
 	free := make(chan []exportRow, 8)
-	chunks := make(chan *chunk) // unbuffered: the feeder runs one reader ahead
+	chunks := make(chan *chunk)
+	// slots bounds the queries in flight: two (one read ahead), or one
+	// when the pool has a single connection.
+	slots := make(chan struct{}, min(2, max(s.opts.MaxOpenConns, 1)))
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(chunks)
 		for _, r := range ranges {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			c := &chunk{r: r, rows: make(chan []exportRow, 4)}
 			wg.Add(1)
 			go func() {
@@ -203,6 +211,7 @@ func (s *Store) readChunks(ctx context.Context, scan, cond string, args []any, r
 		if c.err != nil {
 			return fmt.Errorf("addresses [%v, %v): %w", u32Addr(c.r.lo), u32Addr(c.r.hi), c.err)
 		}
+		<-slots // the chunk's query is done and its connection back in the pool
 	}
 	return ctx.Err()
 }

@@ -326,3 +326,33 @@ func TestRowInserter(t *testing.T) {
 		}
 	}
 }
+
+// TestExportOneConnection checks that an export through a pool of one
+// connection (max_open_conns=1), whose chunks then run one after the
+// other, reads every row, also with a slow writer.
+func TestExportOneConnection(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	const rows = 2000
+	if err := s.InsertRows(ctx, benchRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	o := s.opts
+	o.MaxOpenConns, o.DialTimeout = 1, 500*time.Millisecond
+	one, err := OpenOptions(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	n := 0
+	err = one.exportRows(ctx, "bench", "", nil, rows/4, func(sweep.Row) error {
+		if n == 0 {
+			time.Sleep(time.Second) // a slow writer
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != rows {
+		t.Errorf("export through one connection: %d rows, error %v; want %d rows", n, err, rows)
+	}
+}

@@ -251,6 +251,10 @@ func isException(err error, code int32) bool {
 // Database returns the name of the store's database.
 func (s *Store) Database() string { return s.opts.Database }
 
+// MaxConns returns the most connections the store opens at once
+// (max_open_conns): a caller that runs queries side by side runs no more.
+func (s *Store) MaxConns() int { return s.opts.MaxOpenConns }
+
 // Addr returns the host:port of the server.
 func (s *Store) Addr() string { return s.opts.Addr }
 
