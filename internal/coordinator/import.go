@@ -130,7 +130,7 @@ func importRows(ctx context.Context, st importStore, inserter func(context.Conte
 
 	// Three stages in their own goroutines: the decoder parses lines into
 	// batches of rows and counts them; the preparer puts each batch into a
-	// block (columns sorted by ptr's sort key: see store.PrepareRows);
+	// block of columns (store.RowBlock);
 	// inserters goroutines insert blocks, each as the data blocks of
 	// one INSERT on its own connection, so the server stores blocks while
 	// the next ones are prepared and sent. Batches and
@@ -193,7 +193,7 @@ func importRows(ctx context.Context, st importStore, inserter func(context.Conte
 			case <-ctx.Done():
 				continue // drain
 			}
-			err := b.Reset(rows)
+			err := b.Reset(rows, false) // the server sorts what it squashes
 			freeRows <- rows
 			if err != nil {
 				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))

@@ -204,12 +204,15 @@ func TestPrepareRowsOrder(t *testing.T) {
 			t.Errorf("row %d: rname %q for ptr %q, want %q", i, b.rnames[i], b.ptrs[i], want)
 		}
 	}
-	if err := b.Reset(rows[:2]); err != nil || b.Len() != 2 || b.ttls[0] != 2 || b.rnames[1] != "example.b" {
+	if err := b.Reset(rows, false); err != nil || !slices.Equal(b.ttls, []uint32{1, 2, 3, 4, 5, 6, 7}) || b.rnames[0] != "example.b" {
+		t.Errorf("Reset(rows, unsorted) = %v: ttls %v, rnames %q; want the rows' order", err, b.ttls, b.rnames)
+	}
+	if err := b.Reset(rows[:2], true); err != nil || b.Len() != 2 || b.ttls[0] != 2 || b.rnames[1] != "example.b" {
 		t.Errorf("Reset(2 rows) = %v: %d rows, ttls %v, rnames %q; want 2 rows, ttls [2 1]", err, b.Len(), b.ttls, b.rnames)
 	}
 	bad := rows[:1:1]
 	bad[0].IP = netip.MustParseAddr("2001:db8::1")
-	if err := b.Reset(bad); err == nil || b.Len() != 0 {
+	if err := b.Reset(bad, true); err == nil || b.Len() != 0 {
 		t.Errorf("Reset(an IPv6 row) = %v with %d rows, want an error and no rows", err, b.Len())
 	}
 }
@@ -287,7 +290,7 @@ func BenchmarkPrepareRows(b *testing.B) {
 	var blk RowBlock
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := blk.Reset(rows); err != nil {
+		if err := blk.Reset(rows, true); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -306,7 +309,7 @@ func TestRowInserter(t *testing.T) {
 	}
 	var b RowBlock
 	for i := 0; i < len(rows); i += 1000 {
-		if err := b.Reset(rows[i : i+1000]); err != nil {
+		if err := b.Reset(rows[i:i+1000], false); err != nil {
 			t.Fatal(err)
 		}
 		if err := ins.Insert(&b); err != nil {

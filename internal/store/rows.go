@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -90,12 +89,14 @@ func (b *RowBlock) Len() int { return len(b.ips) }
 // an insert into ptr). It may run in another goroutine than the insert.
 func PrepareRows(rows []sweep.Row) (*RowBlock, error) {
 	b := &RowBlock{}
-	return b, b.Reset(rows)
+	return b, b.Reset(rows, true)
 }
 
 // Reset makes b hold rows instead of what it held, reusing its memory;
-// see PrepareRows. After an error b holds no rows.
-func (b *RowBlock) Reset(rows []sweep.Row) error {
+// see PrepareRows. Without sorted, the rows stay in their order (for a
+// RowInserter, whose server sorts what it squashes anyway). After an error
+// b holds no rows.
+func (b *RowBlock) Reset(rows []sweep.Row, sorted bool) error {
 	n := len(rows)
 	b.ips = b.ips[:0]
 	ips, ends := grow(b.rawIPs, n), grow(b.ends, n)
@@ -130,14 +131,14 @@ func (b *RowBlock) Reset(rows []sweep.Row) error {
 		rnames[i] = arena[lo:ends[i]]
 	}
 	b.perm = grow(b.perm, n)
-	sorted := true
+	inOrder := true
 	for i := range n {
 		b.perm[i] = sortKey{idx: int32(i)}
-		if i > 0 && sorted && lessRow(rnames, ips, rows, i, i-1) {
-			sorted = false
+		if i > 0 && sorted && inOrder && lessRow(rnames, ips, rows, i, i-1) {
+			inOrder = false
 		}
 	}
-	if !sorted {
+	if sorted && !inOrder {
 		sortRows(b.perm, rnames, ips, rows)
 	}
 	b.scans, b.rnames, b.ptrs, b.units = grow(b.scans, n), grow(b.rnames, n), grow(b.ptrs, n), grow(b.units, n)
@@ -290,9 +291,9 @@ func (b *RowBlock) columns() []any {
 }
 
 // RowInserter stores blocks as the data blocks of one long INSERT on one
-// connection: each Insert sends its block (ClickHouse stores each as it
-// arrives, as for an INSERT of its own), and the driver's column buffers
-// are reused from block to block. Close ends the INSERT; the server's
+// connection: each Insert sends its block (ClickHouse stores them as they
+// arrive, squashed into blocks of about a million rows), and the driver's
+// column buffers are reused from block to block. Close ends the INSERT; the server's
 // answer to the blocks (an error of any of them) comes then at the latest.
 // Bulk loads use it; it is not safe for concurrent use.
 type RowInserter struct {
@@ -302,13 +303,10 @@ type RowInserter struct {
 }
 
 // NewRowInserter starts an INSERT into ptr. ctx bounds the whole INSERT.
+// The server squashes the INSERT's blocks into blocks of about a million
+// rows (min_insert_block_size_rows) and sorts those: sorting the blocks
+// sent costs the client CPU for nothing, and the big parts save merges.
 func (s *Store) NewRowInserter(ctx context.Context) (*RowInserter, error) {
-	// The server would squash the blocks of one INSERT into blocks of a
-	// million rows, unsorted again; each block is big and sorted already.
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		"min_insert_block_size_rows":  0,
-		"min_insert_block_size_bytes": 0,
-	}))
 	batch, err := s.conn.PrepareBatch(ctx, insertRows)
 	if err != nil {
 		return nil, classify(fmt.Errorf("start insert: %w", err))
