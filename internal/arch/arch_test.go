@@ -30,6 +30,7 @@ var owners = map[string][]string{
 	"github.com/prometheus/client_golang":  {"internal/telemetry"},
 	"github.com/prometheus/client_model":   {"internal/telemetry"},
 	"github.com/prometheus/common":         {"internal/telemetry"},
+	"github.com/klauspost/compress":        {"internal/ingest"},
 	// chromedp drives the browser test of internal/api: test code only.
 	"github.com/chromedp/chromedp": {},
 	"github.com/chromedp/cdproto":  {},
@@ -98,14 +99,14 @@ func isHarness(pkg string) bool { return pkg == harness || strings.HasPrefix(pkg
 // pure lists packages that may import only the standard library and the
 // named ptrsweep packages (non-test code): they are shared by the command
 // line and the API and carry no client of their own.
-// A third-party module named there (enrich's MaxMind DB reader) is allowed
-// too.
+// A third-party module named there (enrich's MaxMind DB reader, ingest's
+// gzip) is allowed too.
 var pure = map[string][]string{
 	"internal/query":     {"internal/sweep", "internal/cidr"},
 	"internal/hilbert":   {"internal/sweep", "internal/cidr"},
 	"internal/enrich":    {"internal/sweep", "internal/cidr", "github.com/oschwald/maxminddb-golang"},
 	"internal/fleet":     {"internal/sweep", "internal/cidr"},
-	"internal/ingest":    {"internal/sweep"},
+	"internal/ingest":    {"internal/sweep", "github.com/klauspost/compress"},
 	"internal/analytics": {"internal/sweep", "internal/cidr", "internal/enrich", "internal/fleet"},
 }
 

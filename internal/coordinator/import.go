@@ -19,6 +19,9 @@ import (
 	"github.com/ptrsweep/ptrsweep/internal/worker"
 )
 
+// importInserters is the number of blocks an import inserts at once.
+const importInserters = 2
+
 // importUnit is the unit of every imported row and of the import's unit
 // record: an import has no sweep units.
 const importUnit = "import"
@@ -59,18 +62,23 @@ func (s ImportSummary) Print(w io.Writer, scan, file string) {
 	}
 }
 
+// blockInserter stores blocks of rows as one INSERT (store.RowInserter).
+type blockInserter interface {
+	Insert(b *store.RowBlock) error
+	Close() error
+}
+
 // importStore is what an import writes.
 type importStore interface {
 	scanReader
 	scanSaver
-	InsertRows(ctx context.Context, rows []sweep.Row) error
 	InsertUnits(ctx context.Context, recs []sweep.UnitRecord) error
 }
 
 // Import loads another tool's reverse-DNS file into a new scan: its rows,
 // then a unit record and the scan record, so status, search, export,
-// lookup, fleets and diff see it like a sweep. Parsing runs in its own
-// goroutine while the previous batch is inserted. massdns text output has
+// lookup, fleets and diff see it like a sweep. Parsing, preparing blocks
+// and inserting them run in goroutines of their own (see importRows). massdns text output has
 // no times: its rows get the file's modification time. A malformed line
 // stops the import with an error naming it (rows of earlier batches stay
 // stored; the scan record is written only after the last row).
@@ -102,7 +110,8 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 	if err := routes.Refresh(ctx); err != nil {
 		return fmt.Errorf("import: load the IP-to-ASN table: %w", err)
 	}
-	sum, err := importRows(ctx, st, cfg, r, fi.ModTime().UTC().Truncate(time.Second), routes)
+	inserter := func(ctx context.Context) (blockInserter, error) { return st.NewRowInserter(ctx) }
+	sum, err := importRows(ctx, st, inserter, min(importInserters, st.MaxConns()), cfg, r, fi.ModTime().UTC().Truncate(time.Second), routes)
 	if err != nil {
 		return err
 	}
@@ -115,10 +124,10 @@ func Import(ctx context.Context, cfg ImportConfig, out io.Writer) error {
 	return nil
 }
 
-// importRows checks that the scan is new, stores the rows of r, then the
-// unit and scan records.
-// route (nil: none) fills each row's asn and country.
-func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Reader, fileTime time.Time, route worker.Router) (ImportSummary, error) {
+// importRows checks that the scan is new, stores the rows of r through
+// inserters (at least one) that inserter starts, then the unit and scan
+// records. route (nil: none) fills each row's asn and country.
+func importRows(ctx context.Context, st importStore, inserter func(context.Context) (blockInserter, error), inserters int, cfg ImportConfig, r io.Reader, fileTime time.Time, route worker.Router) (ImportSummary, error) {
 	start := time.Now()
 	if _, err := st.Scan(ctx, cfg.Scan); err == nil {
 		return ImportSummary{}, fmt.Errorf("%w: scan %q already exists in %s: import into a new --scan name", ErrScanExists, cfg.Scan, st.Database())
@@ -131,29 +140,53 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	}
 	opts := ingest.Options{Format: cfg.Format, Scan: cfg.Scan, Unit: importUnit, Name: cfg.File, Time: fileTime, Batch: batch}
 
-	// The decoder fills batches from free and hands them over on full;
-	// this goroutine inserts them and gives them back.
+	// Three stages in their own goroutines: the decoder parses lines into
+	// batches of rows and counts them; the preparer fills their routing
+	// and puts each batch into a block of columns (store.RowBlock);
+	// inserters goroutines insert blocks, each as the data blocks of
+	// one INSERT on its own connection, so the server stores blocks while
+	// the next ones are prepared and sent. Batches and
+	// blocks go round through free lists. Shutdown: the first error
+	// cancels ctx, which stops the decoder at its next batch; each stage
+	// drains its input until the stage before it closes it; then Wait.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan []sweep.Row, 2)
-	full := make(chan []sweep.Row, 1)
-	for range cap(free) {
-		free <- make([]sweep.Row, 0, batch)
+	freeRows := make(chan []sweep.Row, 3)
+	for range cap(freeRows) {
+		freeRows <- make([]sweep.Row, 0, batch)
 	}
+	inserters = max(inserters, 1)
+	freeBlocks := make(chan *store.RowBlock, inserters+1)
+	for range cap(freeBlocks) {
+		freeBlocks <- &store.RowBlock{}
+	}
+	rowsCh := make(chan []sweep.Row, 1)
+	blocks := make(chan *store.RowBlock)
 	var (
-		wg     sync.WaitGroup
-		stats  ingest.Stats
-		decErr error
+		wg      sync.WaitGroup
+		stats   ingest.Stats
+		decErr  error
+		counts  importCounts
+		mu      sync.Mutex // guards stageEr and nInsert
+		stageEr error
+		nInsert int
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(full)
+	fail := func(err error) {
+		mu.Lock()
+		if stageEr == nil {
+			stageEr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	wg.Go(func() {
+		defer close(rowsCh)
 		stats, decErr = ingest.Decode(ctx, r, opts, func(rows []sweep.Row) error {
+			counts.add(rows)
 			select {
-			case buf := <-free:
+			case buf := <-freeRows:
 				select {
-				case full <- append(buf[:0], rows...):
+				case rowsCh <- append(buf[:0], rows...):
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()
@@ -162,59 +195,66 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 				return ctx.Err()
 			}
 		})
-	}()
-	var (
-		counts  sweep.Counts
-		prevIP  netip.Addr
-		okSeen  bool // prevIP has an ok row counted
-		insErr  error
-		nInsert int
-	)
-	for buf := range full {
-		if insErr != nil {
-			continue // drain until the decoder stops
-		}
-		for _, row := range buf {
-			if row.IP != prevIP {
-				prevIP, okSeen = row.IP, false
+	})
+	wg.Go(func() {
+		defer close(blocks)
+		for rows := range rowsCh {
+			var b *store.RowBlock
+			select {
+			case b = <-freeBlocks:
+			case <-ctx.Done():
+				continue // drain
 			}
-			switch row.Status {
-			case sweep.StatusOK:
-				counts.PTRs++
-				if !okSeen { // an address's PTRs come on consecutive lines
-					counts.OK++
-					okSeen = true
+			worker.FillRoutes(rows, route)
+			err := b.Reset(rows, false) // the server sorts what it squashes
+			freeRows <- rows
+			if err != nil {
+				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+				continue
+			}
+			select {
+			case blocks <- b:
+			case <-ctx.Done():
+			}
+		}
+	})
+	for range inserters {
+		wg.Go(func() {
+			ins, err := inserter(ctx)
+			if err != nil {
+				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+			}
+			n := 0
+			for b := range blocks {
+				if ctx.Err() == nil {
+					if err := ins.Insert(b); err != nil {
+						fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+					}
+					n += b.Len()
 				}
-			case sweep.StatusNoData:
-				counts.NoData++
-			case sweep.StatusServFail:
-				counts.ServFail++
-			case sweep.StatusRefused:
-				counts.Refused++
-			case sweep.StatusTimeout:
-				counts.Timeout++
+				freeBlocks <- b
 			}
-		}
-		worker.FillRoutes(buf, route)
-		if err := st.InsertRows(ctx, buf); err != nil {
-			insErr = fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err)
-			cancel()
-		}
-		nInsert += len(buf)
-		select {
-		case free <- buf:
-		default:
-		}
+			if ins == nil {
+				return
+			}
+			if err := ins.Close(); err != nil {
+				fail(fmt.Errorf("import %s into scan %s: %w", cfg.File, cfg.Scan, err))
+				return
+			}
+			mu.Lock()
+			nInsert += n
+			mu.Unlock()
+		})
 	}
 	wg.Wait()
-	if insErr != nil {
-		return ImportSummary{}, insErr
+	if stageEr != nil {
+		return ImportSummary{}, stageEr
 	}
 	if decErr != nil {
 		return ImportSummary{}, fmt.Errorf("import into scan %s (%d rows stored before it, no scan record written): %w", cfg.Scan, nInsert, decErr)
 	}
 	now := time.Now().UTC()
-	unit := sweep.UnitRecord{Scan: cfg.Scan, Unit: importUnit, State: sweep.UnitDone, Counts: counts, Rows: clampRows(stats.Rows),
+	unit := sweep.UnitRecord{Scan: cfg.Scan, Unit: importUnit, State: sweep.UnitDone, Counts: counts.Counts, Rows: clampRows(stats.Rows),
 		Worker: "import", Attempt: 1, StartedAt: start.UTC(), FinishedAt: now}
 	if err := st.InsertUnits(ctx, []sweep.UnitRecord{unit}); err != nil {
 		return ImportSummary{}, err
@@ -224,7 +264,40 @@ func importRows(ctx context.Context, st importStore, cfg ImportConfig, r io.Read
 	if err := st.SaveScan(ctx, rec); err != nil {
 		return ImportSummary{}, err
 	}
-	return ImportSummary{Stats: stats, Counts: counts, Elapsed: time.Since(start)}, nil
+	return ImportSummary{Stats: stats, Counts: counts.Counts, Elapsed: time.Since(start)}, nil
+}
+
+// importCounts counts the outcomes of imported rows; an address's PTRs
+// come on consecutive lines.
+type importCounts struct {
+	sweep.Counts
+	prevIP netip.Addr
+	okSeen bool // prevIP has an ok row counted
+}
+
+func (c *importCounts) add(rows []sweep.Row) {
+	for i := range rows {
+		row := &rows[i]
+		if row.IP != c.prevIP {
+			c.prevIP, c.okSeen = row.IP, false
+		}
+		switch row.Status {
+		case sweep.StatusOK:
+			c.PTRs++
+			if !c.okSeen {
+				c.OK++
+				c.okSeen = true
+			}
+		case sweep.StatusNoData:
+			c.NoData++
+		case sweep.StatusServFail:
+			c.ServFail++
+		case sweep.StatusRefused:
+			c.Refused++
+		case sweep.StatusTimeout:
+			c.Timeout++
+		}
+	}
 }
 
 // clampRows narrows a row count to the unit log's UInt32.

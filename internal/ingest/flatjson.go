@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -79,6 +80,10 @@ func jsonString(line []byte, i int) ([]byte, int, error) {
 		return nil, i, errFlatJSON
 	}
 	start := i + 1
+	// fast path: no backslash before the closing quote
+	if q := bytes.IndexByte(line[start:], '"'); q >= 0 && bytes.IndexByte(line[start:start+q], '\\') < 0 {
+		return line[start : start+q], start + q + 1, nil
+	}
 	escaped := false
 	j := start
 	for ; j < len(line); j++ {

@@ -12,6 +12,33 @@ import (
 // encoding/json writes for ToJSON(r) (field order, escaping, newline),
 // without reflection or allocation: worker resolve writes one per answer.
 func appendJSONRow(b []byte, r sweep.Row) []byte {
+	var c *timeCache // no cache
+	return c.appendJSONRow(b, r)
+}
+
+// timeCache holds the RFC 3339 form of the last second formatted: rows
+// come in runs of one second (a sweep resolves many addresses a second),
+// and formatting a time costs as much as the rest of a row.
+type timeCache struct {
+	unix  int64
+	valid bool
+	text  []byte
+}
+
+// rfc3339 returns t (in UTC, whole seconds) as RFC 3339; the bytes are
+// valid until the next call.
+func (c *timeCache) rfc3339(t time.Time) []byte {
+	u := t.Unix()
+	if !c.valid || u != c.unix || t.Nanosecond() != 0 {
+		c.text = t.UTC().AppendFormat(c.text[:0], time.RFC3339)
+		c.unix, c.valid = u, t.Nanosecond() == 0
+	}
+	return c.text
+}
+
+// appendJSONRow is appendJSONRow with c caching the time's text; c may be
+// nil.
+func (c *timeCache) appendJSONRow(b []byte, r sweep.Row) []byte {
 	b = append(b, `{"ip":"`...)
 	b = r.IP.AppendTo(b)
 	b = append(b, `","ptr":`...)
@@ -23,13 +50,29 @@ func appendJSONRow(b []byte, r sweep.Row) []byte {
 	b = append(b, `,"scan":`...)
 	b = appendJSONString(b, r.Scan)
 	b = append(b, `,"resolved_at":"`...)
-	b = r.ResolvedAt.UTC().AppendFormat(b, time.RFC3339)
+	if c == nil {
+		b = r.ResolvedAt.UTC().AppendFormat(b, time.RFC3339)
+	} else {
+		b = append(b, c.rfc3339(r.ResolvedAt)...)
+	}
 	b = append(b, '"')
 	if f := r.FCrDNS.String(); f != "" {
 		b = append(b, `,"fcrdns":"`...)
 		b = append(b, f...)
 		b = append(b, '"')
 	}
+	return append(b, "}\n"...)
+}
+
+// appendSonarRow appends r as one line of Project Sonar's rDNS format,
+// byte for byte what encoding/json writes for the sonarRow of r.
+func appendSonarRow(b []byte, r sweep.Row) []byte {
+	b = append(b, `{"timestamp":"`...)
+	b = strconv.AppendInt(b, r.ResolvedAt.Unix(), 10)
+	b = append(b, `","name":"`...)
+	b = r.IP.AppendTo(b)
+	b = append(b, `","type":"ptr","value":`...)
+	b = appendJSONString(b, r.PTR)
 	return append(b, "}\n"...)
 }
 

@@ -7,7 +7,6 @@ package output
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -56,7 +55,7 @@ func NewWriter(w io.Writer, format string) (RowWriter, error) {
 	case "jsonl", "json":
 		return &jsonWriter{bw: bw}, nil
 	case "sonar":
-		return &sonarWriter{bw: bw, enc: json.NewEncoder(bw)}, nil
+		return &sonarWriter{bw: bw}, nil
 	case "csv":
 		cw := csv.NewWriter(bw)
 		return &csvWriter{bw: bw, cw: cw}, nil
@@ -71,12 +70,13 @@ func NewWriter(w io.Writer, format string) (RowWriter, error) {
 }
 
 type jsonWriter struct {
-	bw  *bufio.Writer
-	buf []byte
+	bw    *bufio.Writer
+	buf   []byte
+	times timeCache
 }
 
 func (j *jsonWriter) Write(r sweep.Row) error {
-	j.buf = appendJSONRow(j.buf[:0], r)
+	j.buf = j.times.appendJSONRow(j.buf[:0], r)
 	_, err := j.bw.Write(j.buf)
 	return err
 }
@@ -85,21 +85,16 @@ func (j *jsonWriter) Flush() error { return j.bw.Flush() }
 // sonarWriter writes Project Sonar's rDNS format; only rows with a PTR.
 type sonarWriter struct {
 	bw  *bufio.Writer
-	enc *json.Encoder
-}
-
-type sonarRow struct {
-	Timestamp string `json:"timestamp"`
-	Name      string `json:"name"`
-	Type      string `json:"type"`
-	Value     string `json:"value"`
+	buf []byte
 }
 
 func (s *sonarWriter) Write(r sweep.Row) error {
 	if r.Status != sweep.StatusOK {
 		return nil
 	}
-	return s.enc.Encode(sonarRow{Timestamp: strconv.FormatInt(r.ResolvedAt.Unix(), 10), Name: r.IP.String(), Type: "ptr", Value: r.PTR})
+	s.buf = appendSonarRow(s.buf[:0], r)
+	_, err := s.bw.Write(s.buf)
+	return err
 }
 func (s *sonarWriter) Flush() error { return s.bw.Flush() }
 

@@ -1,14 +1,15 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
@@ -76,25 +77,55 @@ const exportSortBytes = 1 << 30
 // batches of 100k rows are efficient. An error that retrying cannot fix
 // matches ErrPermanent (see Permanent).
 func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
-	if len(rows) == 0 {
-		return nil
+	b, err := PrepareRows(rows)
+	if err != nil {
+		return err
 	}
+	return s.InsertBlock(ctx, b)
+}
+
+// RowBlock is rows made ready for one INSERT by PrepareRows: checked, in
+// columns, sorted by ptr's sort key. It is not safe for concurrent use.
+type RowBlock struct {
+	scans, rnames, ptrs, units []string
+	ips, ttls                  []uint32
+	statuses, fcrdns           []int8
+	times                      []time.Time
+	attempts                   []uint64
+	asns                       []uint32
+	countries                  []string
+	// scratch: the rnames' bytes, where each ends, the rnames and
+	// addresses in the rows' order, the sort permutation
+	arena  []byte
+	ends   []int
+	rawR   []string
+	rawIPs []uint32
+	perm   []sortKey
+}
+
+// Len returns the number of rows in the block.
+func (b *RowBlock) Len() int { return len(b.ips) }
+
+// PrepareRows checks rows and puts them in columns for InsertBlock, sorted
+// by ptr's sort key (rname, ip, scan), rows of equal keys in their order:
+// ClickHouse then skips its own sort of the block (the costliest part of
+// an insert into ptr). It may run in another goroutine than the insert.
+func PrepareRows(rows []sweep.Row) (*RowBlock, error) {
+	b := &RowBlock{}
+	return b, b.Reset(rows, true)
+}
+
+// Reset makes b hold rows instead of what it held, reusing its memory;
+// see PrepareRows. Without sorted, the rows stay in their order (for a
+// RowInserter, whose server sorts what it squashes anyway). After an error
+// b holds no rows.
+func (b *RowBlock) Reset(rows []sweep.Row, sorted bool) error {
 	n := len(rows)
-	var (
-		scans    = make([]string, n)
-		rnames   = make([]string, n)
-		ips      = make([]uint32, n)
-		ptrs     = make([]string, n)
-		statuses = make([]int8, n)
-		ttls     = make([]uint32, n)
-		fcrdns   = make([]int8, n)
-		units    = make([]string, n)
-		times    = make([]time.Time, n)
-		attempts = make([]uint64, n)
-		asns     = make([]uint32, n)
-		ccs      = make([]string, n)
-	)
-	for i, r := range rows {
+	b.ips = b.ips[:0]
+	ips, ends := grow(b.rawIPs, n), grow(b.ends, n)
+	b.rawIPs, b.ends, b.arena = ips, ends, b.arena[:0]
+	for i := range rows {
+		r := &rows[i]
 		ip := r.IP.Unmap()
 		if !ip.Is4() {
 			return fmt.Errorf("insert rows: row %d of scan %s: address %v is not IPv4", i, r.Scan, r.IP)
@@ -106,22 +137,238 @@ func (s *Store) InsertRows(ctx context.Context, rows []sweep.Row) error {
 			return fmt.Errorf("insert rows: row %d (%v): invalid fcrdns outcome %d", i, ip, uint8(r.FCrDNS))
 		}
 		a := ip.As4()
-		scans[i] = r.Scan
-		if r.PTR != "" {
-			rnames[i] = sweep.ReverseLabels(r.PTR)
-		}
 		ips[i] = uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-		ptrs[i] = r.PTR
-		statuses[i] = int8(r.Status)
-		ttls[i] = r.TTL
-		fcrdns[i] = int8(r.FCrDNS)
-		units[i] = r.Unit
-		times[i] = r.ResolvedAt
-		attempts[i] = r.Attempt
-		asns[i], ccs[i] = r.ASN, r.Country
+		if r.PTR != "" {
+			b.arena = sweep.AppendReverseLabels(b.arena, r.PTR)
+		}
+		ends[i] = len(b.arena)
 	}
-	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", n),
-		scans, rnames, ips, ptrs, statuses, ttls, fcrdns, units, times, attempts, asns, ccs)
+	arena := string(b.arena) // one allocation for every rname
+	rnames := grow(b.rawR, n)
+	b.rawR = rnames
+	for i := range n {
+		lo := 0
+		if i > 0 {
+			lo = ends[i-1]
+		}
+		rnames[i] = arena[lo:ends[i]]
+	}
+	b.perm = grow(b.perm, n)
+	inOrder := true
+	for i := range n {
+		b.perm[i] = sortKey{idx: int32(i)}
+		if i > 0 && sorted && inOrder && lessRow(rnames, ips, rows, i, i-1) {
+			inOrder = false
+		}
+	}
+	if sorted && !inOrder {
+		sortRows(b.perm, rnames, ips, rows)
+	}
+	b.scans, b.rnames, b.ptrs, b.units = grow(b.scans, n), grow(b.rnames, n), grow(b.ptrs, n), grow(b.units, n)
+	b.ttls, b.statuses, b.fcrdns = grow(b.ttls, n), grow(b.statuses, n), grow(b.fcrdns, n)
+	b.times, b.attempts, b.ips = grow(b.times, n), grow(b.attempts, n), grow(b.ips, n)
+	b.asns, b.countries = grow(b.asns, n), grow(b.countries, n)
+	for i, k := range b.perm {
+		j := k.idx
+		r := &rows[j]
+		b.scans[i], b.rnames[i], b.ptrs[i], b.units[i] = r.Scan, rnames[j], r.PTR, r.Unit
+		b.ips[i], b.ttls[i], b.statuses[i], b.fcrdns[i] = ips[j], r.TTL, int8(r.Status), int8(r.FCrDNS)
+		b.times[i], b.attempts[i] = r.ResolvedAt, r.Attempt
+		b.asns[i], b.countries[i] = r.ASN, r.Country
+	}
+	return nil
+}
+
+// sortKey is a row's place in the sort: 16 bytes of its rname after the
+// prefix every rname of the block shares, big-endian (integer compares
+// decide most pairs), and its index.
+type sortKey struct {
+	k1, k2 uint64
+	idx    int32
+}
+
+// sortRows sorts keys by ptr's sort key (rname, ip, scan), equal keys in
+// their order.
+func sortRows(keys []sortKey, rnames []string, ips []uint32, rows []sweep.Row) {
+	// lcp is the length of the prefix every non-empty rname shares; an
+	// empty one (a row without a PTR) gets the key 0, below every other
+	// but one equal to the prefix, which the full compare orders.
+	first, lcp := "", -1
+	for _, r := range rnames {
+		if r == "" {
+			continue
+		}
+		if lcp < 0 {
+			first, lcp = r, len(r)
+			continue
+		}
+		lcp = min(lcp, len(r))
+		for i := 0; i < lcp; i++ {
+			if r[i] != first[i] {
+				lcp = i
+				break
+			}
+		}
+	}
+	lcp = max(lcp, 0)
+	for i := range keys {
+		r := rnames[i]
+		keys[i].k1, keys[i].k2 = bigEndian(r, lcp), bigEndian(r, lcp+8)
+	}
+	// A stable LSD radix sort by (k1, k2), a byte a pass (passes where
+	// every key has the same byte are skipped), then a sort of each run of
+	// equal keys by the full key and the index (the rows without a PTR are
+	// one long run).
+	tmp := make([]sortKey, len(keys))
+	src, dst := keys, tmp
+	for _, word := range []func(*sortKey) uint64{func(k *sortKey) uint64 { return k.k2 }, func(k *sortKey) uint64 { return k.k1 }} {
+		for shift := uint(0); shift < 64; shift += 8 {
+			var count [256]int
+			for i := range src {
+				count[byte(word(&src[i])>>shift)]++
+			}
+			if count[byte(word(&src[0])>>shift)] == len(src) {
+				continue
+			}
+			pos := 0
+			for b := range count {
+				pos, count[b] = pos+count[b], pos
+			}
+			for i := range src {
+				b := byte(word(&src[i]) >> shift)
+				dst[count[b]] = src[i]
+				count[b]++
+			}
+			src, dst = dst, src
+		}
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi].k1 == keys[lo].k1 && keys[hi].k2 == keys[lo].k2 {
+			hi++
+		}
+		if hi-lo > 1 {
+			// 16 equal bytes (or fewer, padded with zero bytes, which
+			// presentation-form names do not hold): compare the rest
+			slices.SortFunc(keys[lo:hi], func(x, y sortKey) int {
+				if c := strings.Compare(rnames[x.idx], rnames[y.idx]); c != 0 {
+					return c
+				}
+				if c := cmp.Compare(ips[x.idx], ips[y.idx]); c != 0 {
+					return c
+				}
+				if c := strings.Compare(rows[x.idx].Scan, rows[y.idx].Scan); c != 0 {
+					return c
+				}
+				return cmp.Compare(x.idx, y.idx) // equal keys keep their order
+			})
+		}
+		lo = hi
+	}
+}
+
+// bigEndian returns the 8 bytes of s from off as a big-endian number,
+// missing bytes as zero.
+func bigEndian(s string, off int) uint64 {
+	var v uint64
+	for i := off; i < off+8; i++ {
+		v <<= 8
+		if i < len(s) {
+			v |= uint64(s[i])
+		}
+	}
+	return v
+}
+
+// lessRow reports whether row i sorts before row j in ptr's sort key.
+func lessRow(rnames []string, ips []uint32, rows []sweep.Row, i, j int) bool {
+	if rnames[i] != rnames[j] {
+		return rnames[i] < rnames[j]
+	}
+	if ips[i] != ips[j] {
+		return ips[i] < ips[j]
+	}
+	return rows[i].Scan < rows[j].Scan
+}
+
+// grow returns s resized to n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// InsertBlock stores a prepared block in one INSERT (see InsertRows). It
+// is safe for concurrent use with other blocks.
+func (s *Store) InsertBlock(ctx context.Context, b *RowBlock) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	return s.sendColumns(ctx, insertRows, fmt.Sprintf("insert batch of %d rows", b.Len()), b.columns()...)
+}
+
+func (b *RowBlock) columns() []any {
+	return []any{b.scans, b.rnames, b.ips, b.ptrs, b.statuses, b.ttls, b.fcrdns, b.units, b.times, b.attempts, b.asns, b.countries}
+}
+
+// RowInserter stores blocks as the data blocks of one long INSERT on one
+// connection: each Insert sends its block (ClickHouse stores them as they
+// arrive, squashed into blocks of about a million rows), and the driver's
+// column buffers are reused from block to block. Close ends the INSERT; the server's
+// answer to the blocks (an error of any of them) comes then at the latest.
+// Bulk loads use it; it is not safe for concurrent use.
+type RowInserter struct {
+	s     *Store
+	batch driver.Batch
+	rows  int
+}
+
+// NewRowInserter starts an INSERT into ptr. ctx bounds the whole INSERT.
+// The server squashes the INSERT's blocks into blocks of about a million
+// rows (min_insert_block_size_rows) and sorts those: sorting the blocks
+// sent costs the client CPU for nothing, and the big parts save merges.
+func (s *Store) NewRowInserter(ctx context.Context) (*RowInserter, error) {
+	batch, err := s.conn.PrepareBatch(ctx, insertRows)
+	if err != nil {
+		return nil, classify(fmt.Errorf("start insert: %w", err))
+	}
+	return &RowInserter{s: s, batch: batch}, nil
+}
+
+// Insert sends b. After an error the INSERT is aborted (blocks sent
+// before stay stored) and Close does nothing.
+func (w *RowInserter) Insert(b *RowBlock) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("insert rows %d-%d", w.rows, w.rows+b.Len())
+	for i, c := range b.columns() {
+		if err := w.batch.Column(i).Append(c); err != nil {
+			_ = w.batch.Abort()
+			return &permanentError{err: fmt.Errorf("%s: %s does not have the type the schema gives it (compare with schema/): %w", what, w.s.columnName(insertRows, i), err)}
+		}
+	}
+	if err := w.batch.Flush(); err != nil {
+		_ = w.batch.Abort()
+		return classify(fmt.Errorf("%s: %w", what, err))
+	}
+	w.rows += b.Len()
+	return nil
+}
+
+// Close ends the INSERT and returns the server's answer to it.
+func (w *RowInserter) Close() error {
+	if w.batch.IsSent() {
+		return nil
+	}
+	if err := w.batch.Send(); err != nil {
+		return classify(fmt.Errorf("insert of %d rows: %w", w.rows, err))
+	}
+	return nil
 }
 
 // sendColumns runs one INSERT with the column slices in the query's order.
@@ -173,7 +420,8 @@ type Query struct {
 	Filter RowFilter
 }
 
-// RowFilter selects rows by outcome in SQL. The zero RowFilter selects
+// RowFilter selects rows by outcome (in SQL for search and lookup, on the
+// current rows for an export). The zero RowFilter selects
 // every row.
 type RowFilter struct {
 	// Statuses are the outcomes to keep; empty keeps every outcome.
@@ -184,6 +432,15 @@ type RowFilter struct {
 }
 
 // where returns " AND …" conditions for f with their arguments.
+// empty reports whether f selects every row.
+func (f RowFilter) empty() bool { return len(f.Statuses) == 0 && len(f.FCrDNS) == 0 }
+
+// match reports whether f selects r.
+func (f RowFilter) match(r sweep.Row) bool {
+	return (len(f.Statuses) == 0 || slices.Contains(f.Statuses, r.Status)) &&
+		(len(f.FCrDNS) == 0 || slices.Contains(f.FCrDNS, r.FCrDNS))
+}
+
 func (f RowFilter) where() (string, []any) {
 	var (
 		sql  string
@@ -246,26 +503,19 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 }
 
 // Export calls emit for every stored row of the scan, each (ip, ptr) once,
-// ordered by ip and ptr; rows of superseded attempts are left out. Rows are streamed, never held all in memory. It
-// stops at emit's first error and returns it.
+// ordered by ip and ptr, with one outcome per address (see oneOutcome); rows
+// of superseded attempts are left out, and of copies of a row the one of the
+// highest attempt is shown. Rows are streamed, never held all in memory. It
+// stops at emit's first error and returns it. How it reads: see export.go.
 func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
 	return s.ExportWhere(ctx, scan, RowFilter{}, emit)
 }
 
-// ExportWhere is Export of the rows f selects, selected in SQL. An
-// address that shows two outcomes (see oneOutcome) shows the one of
-// those f selects.
+// ExportWhere is Export of the current rows f selects. An address that
+// shows two outcomes (see oneOutcome) shows the one of those f selects.
+// It is bounded by the limits of WithLimits, if any.
 func (s *Store) ExportWhere(ctx context.Context, scan string, f RowFilter, emit func(sweep.Row) error) error {
-	ctx = readContext(ctx, clickhouse.Settings{"max_bytes_before_external_sort": exportSortBytes})
-	from, args := currentRows("ptr", true, scan)
-	cond, condArgs := f.where()
-	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ?" + cond + " ORDER BY ip, ptr"
-	args = append(append(args, scan), condArgs...)
-	one := &oneOutcome{emit: emit}
-	if err := s.stream(ctx, query, args, one.add); err != nil {
-		return fmt.Errorf("export scan %s: %w", scan, err)
-	}
-	if err := one.flush(); err != nil {
+	if err := s.exportRows(readContext(ctx, nil), scan, f, exportChunkRows, emit); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
 	}
 	return nil

@@ -5,8 +5,9 @@
 // Queries run on ClickHouse 18.16 (Debian's build) and on current releases:
 // the native protocol only, explicit column lists on INSERT, client-side
 // parameter binding, and reads with FINAL on narrow ranges and a join with
-// the superseded table, so re-inserted rows never show twice and rows of
-// superseded attempts never show (see schema/README.md).
+// the superseded table (whole-scan exports do the same on the client, see
+// export.go), so re-inserted rows never show twice and rows of superseded
+// attempts never show (see schema/README.md).
 package store
 
 import (
@@ -254,6 +255,10 @@ func isException(err error, code int32) bool {
 
 // Database returns the name of the store's database.
 func (s *Store) Database() string { return s.opts.Database }
+
+// MaxConns returns the most connections the store opens at once
+// (max_open_conns): a caller that runs queries side by side runs no more.
+func (s *Store) MaxConns() int { return s.opts.MaxOpenConns }
 
 // Addr returns the host:port of the server.
 func (s *Store) Addr() string { return s.opts.Addr }

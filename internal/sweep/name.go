@@ -30,6 +30,13 @@ func CanonicalName(name string) string {
 	if strings.HasSuffix(name, ".") && !escapedAt(name, len(name)-1) {
 		name = name[:len(name)-1]
 	}
+	upper := false
+	for i := 0; i < len(name) && !upper; i++ {
+		upper = 'A' <= name[i] && name[i] <= 'Z'
+	}
+	if !upper {
+		return name
+	}
 	b := []byte(name)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
@@ -57,14 +64,9 @@ func SplitLabels(name string) []string {
 	}
 	var labels []string
 	start := 0
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '\\':
-			i++ // skip the escaped byte; \DDD digits are never dots
-		case '.':
-			labels = append(labels, name[start:i])
-			start = i + 1
-		}
+	for _, d := range labelDots(nil, name) {
+		labels = append(labels, name[start:d])
+		start = d + 1
 	}
 	if start < len(name) {
 		labels = append(labels, name[start:])
@@ -72,16 +74,52 @@ func SplitLabels(name string) []string {
 	return labels
 }
 
+// labelDots appends to dots the index of each dot of name that separates
+// labels (not escaped).
+func labelDots(dots []int, name string) []int {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // skip the escaped byte; \DDD digits are never dots
+		case '.':
+			dots = append(dots, i)
+		}
+	}
+	return dots
+}
+
 // ReverseLabels returns name with its labels in reverse order, joined by dots:
 // "scan-30.security.ipip.net" gives "net.ipip.security.scan-30". It is the
 // stored sort key that turns a suffix search into a prefix range. The root
 // (".") reverses to "".
 func ReverseLabels(name string) string {
-	labels := SplitLabels(name)
-	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
-		labels[i], labels[j] = labels[j], labels[i]
+	if name == "" || name == "." {
+		return ""
 	}
-	return strings.Join(labels, ".")
+	var buf [256]byte
+	return string(AppendReverseLabels(buf[:0], name))
+}
+
+// AppendReverseLabels appends ReverseLabels(name) to dst without
+// allocating (inserts compute it for every row).
+func AppendReverseLabels(dst []byte, name string) []byte {
+	if name == "" || name == "." {
+		return dst
+	}
+	var buf [128]int // a name has at most 128 labels on the wire
+	dots := labelDots(buf[:0], name)
+	n := len(dots)
+	end := len(name)
+	if n > 0 && dots[n-1] == len(name)-1 { // a trailing dot
+		end = len(name) - 1
+		n--
+	}
+	for k := n - 1; k >= 0; k-- {
+		dst = append(dst, name[dots[k]+1:end]...)
+		dst = append(dst, '.')
+		end = dots[k]
+	}
+	return append(dst, name[:end]...)
 }
 
 // ReverseName returns the in-addr.arpa name of an IPv4 address, with the

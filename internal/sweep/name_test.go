@@ -241,3 +241,29 @@ func FuzzParseReverseName(f *testing.F) {
 		}
 	})
 }
+
+// reverseLabelsSlow is ReverseLabels built on SplitLabels.
+func reverseLabelsSlow(name string) string {
+	labels := SplitLabels(name)
+	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+		labels[i], labels[j] = labels[j], labels[i]
+	}
+	return strings.Join(labels, ".")
+}
+
+// FuzzAppendReverseLabels holds the allocation-free reversal to the one
+// built on SplitLabels, for any input.
+func FuzzAppendReverseLabels(f *testing.F) {
+	for _, s := range []string{"scan-30.security.ipip.net", `a\.b.c`, `a\\.b`, "x.", ".", "", `\`, `a\`, `\065.b`, "a..b", "..", strings.Repeat("a.", 200)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		want := reverseLabelsSlow(name)
+		if got := string(AppendReverseLabels([]byte("pre"), name)); got != "pre"+want {
+			t.Errorf("AppendReverseLabels(%q) = %q, want %q", name, got, "pre"+want)
+		}
+		if got := ReverseLabels(name); got != want {
+			t.Errorf("ReverseLabels(%q) = %q, want %q", name, got, want)
+		}
+	})
+}

@@ -20,29 +20,42 @@ const (
 var Statuses = []Status{StatusOK, StatusNXDomain, StatusNoData, StatusServFail, StatusRefused, StatusTimeout}
 
 // names maps the values of a stored enum to their names; String, Parse and
-// the text (un)marshalling of Status and FCrDNS are built on it.
-type names[T ~uint8] map[T]string
+// the text (un)marshalling of Status and FCrDNS are built on it. It is an
+// array indexed by value (exports and imports look a name up per row).
+type names[T ~uint8] struct {
+	name  [8]string
+	valid [8]bool
+}
+
+// newNames returns the names of the values in m (each below 8).
+func newNames[T ~uint8](m map[T]string) names[T] {
+	var ns names[T]
+	for v, n := range m {
+		ns.name[v], ns.valid[v] = n, true
+	}
+	return ns
+}
 
 // format returns v's name, or kind(v) for a value outside the set.
-func (ns names[T]) format(v T, kind string) string {
-	if n, ok := ns[v]; ok {
-		return n
+func (ns *names[T]) format(v T, kind string) string {
+	if int(v) < len(ns.name) && ns.valid[v] {
+		return ns.name[v]
 	}
 	return fmt.Sprintf("%s(%d)", kind, uint8(v))
 }
 
 // parse returns the value named name; the error names kind and the set.
-func (ns names[T]) parse(name, kind, want string) (T, error) {
-	for v, n := range ns {
-		if n == name {
-			return v, nil
+func (ns *names[T]) parse(name, kind, want string) (T, error) {
+	for v, n := range ns.name {
+		if ns.valid[v] && n == name {
+			return T(v), nil
 		}
 	}
 	return 0, fmt.Errorf("unknown %s %q (want %s)", kind, name, want)
 }
 
 // unmarshal parses b into *dst.
-func (ns names[T]) unmarshal(dst *T, b []byte, kind, want string) error {
+func (ns *names[T]) unmarshal(dst *T, b []byte, kind, want string) error {
 	v, err := ns.parse(string(b), kind, want)
 	if err != nil {
 		return err
@@ -56,10 +69,10 @@ const (
 	fcrdnsWant = "confirmed, mismatch, no_address, error or numeric"
 )
 
-var statusNames = names[Status]{
+var statusNames = newNames(map[Status]string{
 	StatusOK: "ok", StatusNXDomain: "nxdomain", StatusNoData: "nodata",
 	StatusServFail: "servfail", StatusRefused: "refused", StatusTimeout: "timeout",
-}
+})
 
 // String returns the stored name of s: ok, nxdomain, nodata, servfail, refused, timeout.
 func (s Status) String() string { return statusNames.format(s, "status") }
@@ -89,10 +102,10 @@ const (
 	FCrDNSNumeric   FCrDNS = 5 // the PTR name is itself a numeric address, never trusted
 )
 
-var fcrdnsNames = names[FCrDNS]{
+var fcrdnsNames = newNames(map[FCrDNS]string{
 	FCrDNSNone: "", FCrDNSConfirmed: "confirmed", FCrDNSMismatch: "mismatch",
 	FCrDNSNoAddress: "no_address", FCrDNSError: "error", FCrDNSNumeric: "numeric",
-}
+})
 
 // String returns the stored name of f; FCrDNSNone is "".
 func (f FCrDNS) String() string { return fcrdnsNames.format(f, "fcrdns") }
