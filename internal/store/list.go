@@ -120,13 +120,18 @@ func (s *Store) List(ctx context.Context, where Where, page, pageSize int, lim L
 // Count returns the number of rows List would list for where, bounded by
 // lim. It is safe for concurrent use.
 func (s *Store) Count(ctx context.Context, where Where, lim Limits) (uint64, error) {
-	from, args := currentRows("ptr", true, "")
+	q, args := listRows(where, "")
 	var n uint64
-	err := s.conn.QueryRow(lim.context(ctx), "SELECT count() FROM "+from+" WHERE attempt >= below AND "+where.SQL, append(args, where.Args...)...).Scan(&n)
-	if err != nil {
+	if err := s.conn.QueryRow(lim.context(ctx), "SELECT count() FROM ("+q+")", args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count rows: %w", err)
 	}
 	return n, nil
+}
+
+// listRows returns the query of the current rows matching where, each
+// (scan, ip, ptr) once, sorted by order ("": unsorted); see latestRows.
+func listRows(where Where, order string) (string, []any) {
+	return latestRows("ptr", "", " AND ("+where.SQL+")", where.Args, "scan, ip, ptr", order, 0)
 }
 
 // ListAll calls emit for each of the first limit rows matching where, in
@@ -148,9 +153,8 @@ func (s *Store) ListAll(ctx context.Context, where Where, limit int, lim Limits,
 func (s *Store) records(ctx context.Context, where Where, tail string, lim Limits, emit func(Record) error) error {
 	ctx, cancel := context.WithCancel(lim.context(ctx))
 	defer cancel() // stops the server side when emit gives up early
-	from, args := currentRows("ptr", true, "")
-	q := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND " + where.SQL + " ORDER BY ip, ptr, scan" + tail
-	rows, err := s.conn.Query(ctx, q, append(args, where.Args...)...)
+	q, args := listRows(where, "ip, ptr, scan")
+	rows, err := s.conn.Query(ctx, q+tail, args...)
 	if err != nil {
 		return err
 	}
