@@ -16,7 +16,9 @@ import (
 )
 
 // currentPTRs returns the sorted "ip ptr" pairs of scan that each read
-// path shows: Search, Export, LookupRows and the ptr_current view.
+// path shows: Search (which drops stale rows itself, or with a LIMIT
+// joins the superseded entries as the other reads do), Export, LookupRows
+// and the ptr_current view.
 func currentPTRs(t *testing.T, s *Store, scan string) (search, export, lookup, view []string) {
 	t.Helper()
 	ctx := context.Background()
@@ -24,6 +26,15 @@ func currentPTRs(t *testing.T, s *Store, scan string) (search, export, lookup, v
 		return s.Search(ctx, Query{Suffix: "example", Scan: scan}, emit)
 	}) {
 		search = append(search, r.IP.String()+" "+r.PTR)
+	}
+	var limited []string
+	for _, r := range collect(t, func(emit func(sweep.Row) error) error {
+		return s.Search(ctx, Query{Suffix: "example", Scan: scan, Limit: 1000}, emit)
+	}) {
+		limited = append(limited, r.IP.String()+" "+r.PTR)
+	}
+	if !slices.Equal(limited, search) {
+		t.Errorf("Search with a LIMIT = %q, without %q", limited, search)
 	}
 	for _, r := range collect(t, func(emit func(sweep.Row) error) error { return s.Export(ctx, scan, emit) }) {
 		export = append(export, r.IP.String()+" "+r.PTR)

@@ -97,24 +97,38 @@ func (s *Store) exportRows(ctx context.Context, scan string, f RowFilter, chunkR
 // supersededBelow returns the scan's superseded entries: unit -> the
 // attempt below which its rows are stale.
 func (s *Store) supersededBelow(ctx context.Context, scan string) (map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, "SELECT unit, max(below) FROM superseded WHERE scan = ? GROUP BY unit", scan)
+	below := map[string]uint64{}
+	err := s.readSuperseded(ctx, scan, func(_, unit string, b uint64) { below[unit] = b })
+	return below, err
+}
+
+// readSuperseded calls put for each unit of the scan (of every scan when
+// scan is "") that has superseded entries, with the attempt below which
+// its rows are stale.
+func (s *Store) readSuperseded(ctx context.Context, scan string, put func(scan, unit string, below uint64)) error {
+	q := "SELECT scan, unit, max(below) FROM superseded"
+	var args []any
+	if scan != "" {
+		q += " WHERE scan = ?"
+		args = append(args, scan)
+	}
+	rows, err := s.conn.Query(ctx, q+" GROUP BY scan, unit", args...)
 	if err != nil {
-		return nil, fmt.Errorf("read superseded attempts: %w", err)
+		return fmt.Errorf("read superseded attempts: %w", err)
 	}
 	defer rows.Close()
-	below := map[string]uint64{}
 	for rows.Next() {
-		var unit string
+		var sc, unit string
 		var b uint64
-		if err := rows.Scan(&unit, &b); err != nil {
-			return nil, fmt.Errorf("read superseded attempts: %w", err)
+		if err := rows.Scan(&sc, &unit, &b); err != nil {
+			return fmt.Errorf("read superseded attempts: %w", err)
 		}
-		below[unit] = b
+		put(sc, unit, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read superseded attempts: %w", err)
+		return fmt.Errorf("read superseded attempts: %w", err)
 	}
-	return below, nil
+	return nil
 }
 
 // exportRanges cuts the address space into ranges of about chunkRows rows

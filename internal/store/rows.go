@@ -59,15 +59,27 @@ func currentRows(table string, final bool, scan string) (string, []any) {
 // (0: all).
 func latestRows(table, scan, cond string, condArgs []any, key, order string, limit int) (string, []any) {
 	from, args := currentRows(table, false, scan)
-	q := "SELECT " + rowColumns + " FROM (SELECT " + rowColumns + " FROM " + from +
-		" WHERE attempt >= below" + cond + " ORDER BY attempt DESC LIMIT 1 BY " + key + ")"
+	return latest(from, " WHERE attempt >= below"+cond, key, order, limit), append(args, condArgs...)
+}
+
+// latestOf is latestRows without the superseded join: each row identity
+// once, of its highest attempt, stale or not; the caller drops the rows
+// of superseded attempts (a row kept here is stale only if every copy of
+// it is, as the highest attempt wins).
+func latestOf(table, cond string, condArgs []any, key, order string, limit int) (string, []any) {
+	return latest(table, " WHERE 1"+cond, key, order, limit), condArgs
+}
+
+func latest(from, where, key, order string, limit int) string {
+	q := "SELECT " + rowColumns + " FROM (SELECT " + rowColumns + " FROM " + from + where +
+		" ORDER BY attempt DESC LIMIT 1 BY " + key + ")"
 	if order != "" {
 		q += " ORDER BY " + order
 	}
 	if limit > 0 {
 		q += " LIMIT " + strconv.Itoa(limit)
 	}
-	return q, append(args, condArgs...)
+	return q
 }
 
 // exportSortBytes lets the server spill Export's sort to disk instead of
@@ -500,7 +512,28 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 		args = append(args, q.Scan)
 	}
 	fcond, fargs := q.Filter.where()
-	query, args := latestRows("ptr", q.Scan, cond+fcond, append(args, fargs...), "scan, ip, ptr", "ip, ptr, scan", q.Limit)
+	cond, args = cond+fcond, append(args, fargs...)
+	// The superseded entries are few (only redelivered units have them):
+	// read them first and drop the stale rows here, which spares the
+	// suffix's range read the join (a third of its time on 18.16). With a
+	// LIMIT and entries to drop rows by, the join keeps the count exact.
+	stale := map[[2]string]uint64{}
+	if err := s.readSuperseded(ctx, q.Scan, func(scan, unit string, below uint64) { stale[[2]string{scan, unit}] = below }); err != nil {
+		return fmt.Errorf("search suffix %q: %w", suffix, err)
+	}
+	var query string
+	if q.Limit > 0 && len(stale) > 0 {
+		query, args = latestRows("ptr", q.Scan, cond, args, "scan, ip, ptr", "ip, ptr, scan", q.Limit)
+	} else {
+		query, args = latestOf("ptr", cond, args, "scan, ip, ptr", "ip, ptr, scan", q.Limit)
+		next := emit
+		emit = func(r sweep.Row) error {
+			if below, ok := stale[[2]string{r.Scan, r.Unit}]; ok && r.Attempt < below {
+				return nil
+			}
+			return next(r)
+		}
+	}
 	if err := s.stream(ctx, query, args, emit); err != nil {
 		return fmt.Errorf("search suffix %q: %w", suffix, err)
 	}
