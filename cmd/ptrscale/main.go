@@ -32,6 +32,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Bin, "bin", "bin", "directory of the built coordinator binary")
 	fs.StringVar(&cfg.Addr, "clickhouse-addr", "127.0.0.1:9000", "ClickHouse native host:port")
 	fs.Uint64Var(&cfg.Rows, "rows", 100_000_000, "synthetic rows to generate")
+	fs.IntVar(&cfg.Repeats, "repeats", 5, "runs of each read command (the median is shown)")
 	fs.StringVar(&cfg.ASNFile, "asn", "", "IP-to-ASN file to load (e.g. from `location dump`); empty skips the grouping by provider")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the database")
 	out := fs.String("out", "", "also write the table to this file")

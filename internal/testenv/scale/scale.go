@@ -9,6 +9,7 @@ package scale
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,9 @@ type Config struct {
 	ASNFile string
 	// Keep leaves the database in place.
 	Keep bool
+	// Repeats is how many times each read command runs; its result is
+	// the run of the median slowest query (default 1).
+	Repeats int
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -136,7 +141,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, map[string]float64, error) 
 		if r.what == "fleet by provider (search --group asn)" && cfg.ASNFile == "" {
 			continue
 		}
-		if err := step(h.timed(ctx, r.what, 0, r.args...)); err != nil {
+		if err := step(h.median(ctx, max(cfg.Repeats, 1), r.what, r.args...)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -329,6 +334,26 @@ func (h harness) timed(ctx context.Context, what string, rows uint64, args ...st
 		r.Note = fmt.Sprintf("%d lines out", strings.Count(out, "\n"))
 	}
 	return r, err
+}
+
+// median runs a read command n times and returns the run whose slowest
+// query is the median of the runs' (the lower middle one for an even n),
+// noting n.
+func (h harness) median(ctx context.Context, n int, what string, args ...string) (Result, error) {
+	var rs []Result
+	for range n {
+		r, err := h.timed(ctx, what, 0, args...)
+		if err != nil {
+			return r, err
+		}
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, func(a, b Result) int { return cmp.Compare(a.Slowest, b.Slowest) })
+	r := rs[(n-1)/2]
+	if n > 1 {
+		r.Note += fmt.Sprintf(", median of %d runs (slowest query %.3f–%.3f s)", n, rs[0].Slowest.Seconds(), rs[n-1].Slowest.Seconds())
+	}
+	return r, nil
 }
 
 // serverTimed runs one coordinator command and reads the server time of
