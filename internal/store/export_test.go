@@ -374,3 +374,35 @@ func TestExportOneConnection(t *testing.T) {
 		t.Errorf("export through one connection: %d rows, error %v; want %d rows", n, err, rows)
 	}
 }
+
+// TestExportBatchesKeepAddresses checks an export whose chunk spans many
+// batches of the reader: every address's rows, stored out of ptr order
+// and some in two copies, come out once each, sorted by ptr, as from ptr
+// FINAL.
+func TestExportBatchesKeepAddresses(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var rows []sweep.Row
+	for i := range 5000 {
+		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		for _, p := range []string{"z", "m", "a"}[:1+i%3] {
+			rows = append(rows, sweep.Row{Scan: "b", Unit: "10.0.0.0/16", IP: ip, PTR: fmt.Sprintf("%s%d.example", p, i),
+				Status: sweep.StatusOK, TTL: 60, ResolvedAt: at, Attempt: 1})
+		}
+	}
+	if err := s.InsertRows(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertRows(ctx, rows[:3000]); err != nil { // copies in another part
+		t.Fatal(err)
+	}
+	want := referenceExport(t, s, "b", RowFilter{})
+	if len(want) != len(rows) {
+		t.Fatalf("reference export has %d rows, want %d", len(want), len(rows))
+	}
+	got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, "b", RowFilter{}, exportChunkRows, emit) })
+	if !slices.Equal(got, want) {
+		t.Errorf("export of %d rows in batches of %d differs from ptr FINAL (%d rows, want %d)", len(rows), exportBatchRows, len(got), len(want))
+	}
+}
