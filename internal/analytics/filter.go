@@ -2,15 +2,14 @@ package analytics
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
 
-// Filter selects rows by outcome and by forward confirmation. The zero
-// Filter selects every row. A Filter is read-only once built and safe for
-// concurrent use.
+// Filter selects rows by outcome and by forward confirmation, as parsed
+// from the command line; the store applies it (store.RowFilter). The
+// zero Filter selects every row.
 type Filter struct {
 	// Statuses are the outcomes to keep; empty keeps every outcome.
 	Statuses []sweep.Status
@@ -53,51 +52,4 @@ func ParseFilter(status, fcrdns string) (Filter, error) {
 		f.FCrDNS = append(f.FCrDNS, v)
 	}
 	return f, nil
-}
-
-// Empty reports whether f selects every row.
-func (f Filter) Empty() bool { return len(f.Statuses) == 0 && len(f.FCrDNS) == 0 }
-
-// Match reports whether f selects r.
-func (f Filter) Match(r sweep.Row) bool {
-	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, r.Status) {
-		return false
-	}
-	if len(f.FCrDNS) > 0 && !slices.Contains(f.FCrDNS, r.FCrDNS) {
-		return false
-	}
-	return true
-}
-
-// Wrap returns an emit function that passes on to emit only the rows f
-// selects.
-func (f Filter) Wrap(emit func(sweep.Row) error) func(sweep.Row) error {
-	if f.Empty() {
-		return emit
-	}
-	return func(r sweep.Row) error {
-		if !f.Match(r) {
-			return nil
-		}
-		return emit(r)
-	}
-}
-
-// StatusNames returns the statuses as their stored names.
-func (f Filter) StatusNames() []string {
-	out := make([]string, len(f.Statuses))
-	for i, s := range f.Statuses {
-		out[i] = s.String()
-	}
-	return out
-}
-
-// FCrDNSNames returns the forward-confirmation outcomes as their stored
-// names (FCrDNSNone is "").
-func (f Filter) FCrDNSNames() []string {
-	out := make([]string, len(f.FCrDNS))
-	for i, s := range f.FCrDNS {
-		out[i] = s.String()
-	}
-	return out
 }

@@ -401,7 +401,9 @@ func TestExportBatchesKeepAddresses(t *testing.T) {
 	if len(want) != len(rows) {
 		t.Fatalf("reference export has %d rows, want %d", len(want), len(rows))
 	}
-	got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, "b", RowFilter{}, exportChunkRows, emit) })
+	got := collect(t, func(emit func(sweep.Row) error) error {
+		return s.exportRows(ctx, "b", RowFilter{}, exportChunkRows, emit)
+	})
 	if !slices.Equal(got, want) {
 		t.Errorf("export of %d rows in batches of %d differs from ptr FINAL (%d rows, want %d)", len(rows), exportBatchRows, len(got), len(want))
 	}
