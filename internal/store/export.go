@@ -64,13 +64,11 @@ type ipRange struct{ lo, hi uint64 }
 // filter in the SQL would drop the copy that wins and let a stale one
 // through. chunkRows is the rows of one chunk (exportChunkRows).
 func (s *Store) exportRows(ctx context.Context, scan string, f RowFilter, chunkRows uint64, emit func(sweep.Row) error) error {
-	const cond = "" // every row of the scan: see f above
-	var args []any
 	below, err := s.supersededBelow(ctx, scan)
 	if err != nil {
 		return err
 	}
-	ranges, err := s.exportRanges(ctx, scan, cond, args, chunkRows)
+	ranges, err := s.exportRanges(ctx, scan, chunkRows)
 	if err != nil {
 		return err
 	}
@@ -85,7 +83,7 @@ func (s *Store) exportRows(ctx context.Context, scan string, f RowFilter, chunkR
 		}
 	}
 	c := exportCollapser{scan: scan, below: below, out: keep}
-	if err := s.readChunks(ctx, scan, cond, args, ranges, c.add); err != nil {
+	if err := s.readChunks(ctx, scan, ranges, c.add); err != nil {
 		return err
 	}
 	if err := c.flush(); err != nil {
@@ -134,9 +132,9 @@ func (s *Store) readSuperseded(ctx context.Context, scan string, put func(scan, 
 // exportRanges cuts the address space into ranges of about chunkRows rows
 // of the scan each (by approximate quantiles of its addresses; 256 ranges
 // at most). The ranges cover every address, so a row is in exactly one.
-func (s *Store) exportRanges(ctx context.Context, scan, cond string, args []any, chunkRows uint64) ([]ipRange, error) {
-	where := " FROM ptr_by_ip WHERE scan = ?" + andCond(cond)
-	qargs := append([]any{scan}, args...)
+func (s *Store) exportRanges(ctx context.Context, scan string, chunkRows uint64) ([]ipRange, error) {
+	where := " FROM ptr_by_ip WHERE scan = ?"
+	qargs := []any{scan}
 	var n uint64
 	if err := s.conn.QueryRow(ctx, "SELECT count()"+where, qargs...).Scan(&n); err != nil {
 		return nil, fmt.Errorf("count rows: %w", err)
@@ -169,18 +167,11 @@ func cutRanges(bounds []uint32) []ipRange {
 	return append(out, ipRange{lo, 1 << 32})
 }
 
-func andCond(cond string) string {
-	if cond == "" {
-		return ""
-	}
-	return " AND (" + cond + ")"
-}
-
 // readChunks reads the ranges in order and calls add for each row, in the
 // order of the ranges. While add consumes one range, the next range's query
 // runs: two queries at most are in flight (one with max_open_conns=1). It returns the first error of a
 // query or of add; on either, it stops the queries and waits for them.
-func (s *Store) readChunks(ctx context.Context, scan, cond string, args []any, ranges []ipRange, add func(*exportRow) error) error {
+func (s *Store) readChunks(ctx context.Context, scan string, ranges []ipRange, add func(*exportRow) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 		"max_bytes_before_external_sort": exportSortBytes,
@@ -215,7 +206,7 @@ func (s *Store) readChunks(ctx context.Context, scan, cond string, args []any, r
 			go func() {
 				defer wg.Done()
 				defer close(c.rows)
-				c.err = s.readChunk(ctx, scan, cond, args, c.r, free, c.rows)
+				c.err = s.readChunk(ctx, scan, c.r, free, c.rows)
 			}()
 			select {
 			case chunks <- c:
@@ -245,10 +236,10 @@ func (s *Store) readChunks(ctx context.Context, scan, cond string, args []any, r
 }
 
 // readChunk runs the query of one range and sends its rows in batches.
-func (s *Store) readChunk(ctx context.Context, scan, cond string, args []any, r ipRange, free chan []exportRow, out chan<- []exportRow) error {
+func (s *Store) readChunk(ctx context.Context, scan string, r ipRange, free chan []exportRow, out chan<- []exportRow) error {
 	query := "SELECT ip, ptr, status, ttl, fcrdns, unit, toUInt32(resolved_at), attempt, asn, country FROM ptr_by_ip" +
-		" WHERE scan = ? AND ip >= ? AND ip < ?" + andCond(cond) + " ORDER BY ip, scan, ptr"
-	rows, err := s.conn.Query(ctx, query, append([]any{scan, r.lo, r.hi}, args...)...)
+		" WHERE scan = ? AND ip >= ? AND ip < ? ORDER BY ip, scan, ptr"
+	rows, err := s.conn.Query(ctx, query, scan, r.lo, r.hi)
 	if err != nil {
 		return err
 	}

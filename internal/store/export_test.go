@@ -121,7 +121,7 @@ func TestExportMatchesFinal(t *testing.T) {
 	if len(want) < 500 {
 		t.Fatalf("reference export has %d rows, want a bigger test", len(want))
 	}
-	ranges, err := s.exportRanges(ctx, scan, "", nil, 50)
+	ranges, err := s.exportRanges(ctx, scan, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
