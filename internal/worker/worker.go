@@ -274,25 +274,36 @@ func (w *Worker) Run(ctx context.Context) {
 	weight := slotsPerUnit // of the last unit fetched
 	var units sync.WaitGroup
 	backoff := w.cfg.RetryBackoff
+	// take acquires n slots of each kind, or none when ctx ends; give
+	// hands n of each back.
+	take := func(n int) bool {
+		if !acquireN(ctx, held, n) {
+			return false
+		}
+		if !acquireN(ctx, resolving, n) {
+			release(held, n)
+			return false
+		}
+		return true
+	}
+	give := func(n int) {
+		release(resolving, n)
+		release(held, n)
+	}
 fetch:
 	for {
 		// Wait for a batch of free slots before pulling: with small units
 		// each completion frees one slot, and a pull request per unit
 		// costs the queue more than resolving a /28 does.
 		want := fetchSlots(cap(resolving), cap(held), weight)
-		if !acquireN(ctx, held, want) {
-			break
-		}
-		if !acquireN(ctx, resolving, want) {
-			release(held, want)
+		if !take(want) {
 			break
 		}
 		have := want // slots of each kind this loop holds for the units it fetches
 		free := (have + min(cap(resolving)-len(resolving), cap(held)-len(held))) / weight
 		ds, err := w.cfg.Queue.Fetch(ctx, max(free, 1))
 		if err != nil || len(ds) == 0 {
-			release(resolving, have)
-			release(held, have)
+			give(have)
 			if ctx.Err() != nil {
 				break
 			}
@@ -323,12 +334,8 @@ fetch:
 			// Slots held from the batch go first; a unit larger than what
 			// is left may wait here for slots to free up.
 			if need := wt - have; need > 0 {
-				if !acquireN(ctx, held, need) {
-					w.handBack(ctx, ds[i:])
-					break fetch
-				}
-				if !acquireN(ctx, resolving, need) {
-					release(held, need)
+				if !take(need) {
+					give(have)
 					w.handBack(ctx, ds[i:])
 					break fetch
 				}
@@ -342,8 +349,7 @@ fetch:
 				w.process(ctx, resolveCtx, b, d, func() { release(resolving, wt) })
 			}()
 		}
-		release(resolving, have)
-		release(held, have)
+		give(have)
 	}
 
 	// Shutdown: give in-flight units the grace period, then cancel them; the
