@@ -104,13 +104,8 @@ func (s *Store) supersededBelow(ctx context.Context, scan string) (map[string]ui
 // scan is "") that has superseded entries, with the attempt below which
 // its rows are stale.
 func (s *Store) readSuperseded(ctx context.Context, scan string, put func(scan, unit string, below uint64)) error {
-	q := "SELECT scan, unit, max(below) FROM superseded"
-	var args []any
-	if scan != "" {
-		q += " WHERE scan = ?"
-		args = append(args, scan)
-	}
-	rows, err := s.conn.Query(ctx, q+" GROUP BY scan, unit", args...)
+	q, args := supersededQuery(scan)
+	rows, err := s.conn.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read superseded attempts: %w", err)
 	}

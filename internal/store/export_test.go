@@ -19,7 +19,7 @@ import (
 // With a filter, its condition applies to the rows FINAL collapsed.
 func referenceExport(t *testing.T, s *Store, scan string, filter RowFilter) []sweep.Row {
 	t.Helper()
-	from, args := currentRows("ptr", true, scan)
+	from, args := currentRows("ptr FINAL", scan)
 	cond, condArgs := filter.where()
 	query := "SELECT " + rowColumns + " FROM " + from + " WHERE attempt >= below AND scan = ?" + cond + " ORDER BY ip, ptr"
 	return collect(t, func(emit func(sweep.Row) error) error {

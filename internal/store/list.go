@@ -191,7 +191,7 @@ type NetOutcome struct {
 // bounded by lim and safe for concurrent use.
 func (s *Store) NetOutcomes(ctx context.Context, lo, hi uint32, lim Limits) ([]NetOutcome, error) {
 	ctx = lim.context(ctx)
-	from, args := currentRows("ptr", false, "")
+	from, args := currentRows("ptr", "")
 	q := "SELECT toUInt32(intDiv(ip, 256)) AS net, toString(status) AS st, uniqExact(ip) FROM " + from +
 		" WHERE attempt >= below AND ip BETWEEN ? AND ? GROUP BY net, st ORDER BY net, st"
 	rows, err := s.conn.Query(ctx, q, append(args, lo, hi)...)
@@ -226,7 +226,7 @@ func (s *Store) NetOutcomes(ctx context.Context, lo, hi uint32, lim Limits) ([]N
 // is bounded by lim and safe for concurrent use.
 func (s *Store) MatchingNets(ctx context.Context, where Where, lo, hi uint32, limit int, lim Limits) ([]uint32, error) {
 	ctx = lim.context(ctx)
-	from, args := currentRows("ptr", false, "")
+	from, args := currentRows("ptr", "")
 	q := "SELECT DISTINCT toUInt32(intDiv(ip, 256)) AS net FROM " + from +
 		" WHERE attempt >= below AND ip BETWEEN ? AND ? AND " + where.SQL + " ORDER BY net LIMIT " + strconv.Itoa(max(limit, 0))
 	args = append(append(args, lo, hi), where.Args...)

@@ -21,28 +21,29 @@ const insertRows = "INSERT INTO ptr (scan, rname, ip, ptr, status, ttl, fcrdns, 
 const rowColumns = "scan, ip, ptr, status, ttl, fcrdns, unit, resolved_at, attempt, asn, country"
 
 // currentRows is the FROM clause of every row read: table (ptr, or
-// ptr_by_ip for reads by address) without the rows of superseded attempts. final adds FINAL (for narrow reads: it also collapses
-// rows of one attempt stored twice); scan, when not empty, narrows the
-// superseded subquery to one scan. The caller's WHERE must start with
-// "attempt >= below AND". It returns the clause and its arguments, which
-// come before the WHERE clause's.
+// ptr_by_ip for reads by address) without the rows of superseded attempts;
+// scan, when not empty, narrows the superseded subquery to one scan. The
+// caller's WHERE must start with "attempt >= below AND". It returns the
+// clause and its arguments, which come before the WHERE clause's.
 //
 // The superseded set is small (only redelivered units have entries), so the
 // join costs a scan of it per query; the range predicates on ptr's sort key
 // still select granules (measured on 18.16, see schema/README.md).
-func currentRows(table string, final bool, scan string) (string, []any) {
-	from := table
-	if final {
-		from += " FINAL"
-	}
-	sub := "SELECT scan, unit, max(below) AS below FROM superseded"
+func currentRows(table, scan string) (string, []any) {
+	sub, args := supersededQuery(scan)
+	return table + " ANY LEFT JOIN (" + sub + ") USING (scan, unit)", args
+}
+
+// supersededQuery reads the attempt below which each unit's rows are
+// stale (scan, unit, below), of one scan or of every scan ("").
+func supersededQuery(scan string) (string, []any) {
+	q := "SELECT scan, unit, max(below) AS below FROM superseded"
 	var args []any
 	if scan != "" {
-		sub += " WHERE scan = ?"
+		q += " WHERE scan = ?"
 		args = append(args, scan)
 	}
-	sub += " GROUP BY scan, unit"
-	return from + " ANY LEFT JOIN (" + sub + ") USING (scan, unit)", args
+	return q + " GROUP BY scan, unit", args
 }
 
 // latestRows returns a query of rowColumns over table's current rows (see
@@ -58,7 +59,7 @@ func currentRows(table string, final bool, scan string) (string, []any) {
 // FINAL reads). Results are sorted by order ("": unsorted), at most limit
 // (0: all).
 func latestRows(table, scan, cond string, condArgs []any, key, order string, limit int) (string, []any) {
-	from, args := currentRows(table, false, scan)
+	from, args := currentRows(table, scan)
 	return latest(from, " WHERE attempt >= below"+cond, key, order, limit), append(args, condArgs...)
 }
 
