@@ -10,7 +10,6 @@ import (
 
 	"github.com/ptrsweep/ptrsweep/internal/analytics"
 	"github.com/ptrsweep/ptrsweep/internal/cidr"
-	"github.com/ptrsweep/ptrsweep/internal/enrich"
 	"github.com/ptrsweep/ptrsweep/internal/store"
 	"github.com/ptrsweep/ptrsweep/internal/sweep"
 )
@@ -107,8 +106,8 @@ func (s *Server) readError(w http.ResponseWriter, r *http.Request, what string, 
 
 // enricher turns a load of routing data into an Enricher and whether it
 // is routed: nil (unrouted, /24 netblocks) when no table is stored, as the
-// commands do.
-func enricher(e analytics.Enricher, err error) (analytics.Enricher, bool, error) {
+// commands do. On any error it is a nil interface, never a typed nil.
+func enricher[E analytics.Enricher](e E, err error) (analytics.Enricher, bool, error) {
 	if errors.Is(err, store.ErrNoASNTable) {
 		return nil, false, nil
 	}
@@ -116,24 +115,6 @@ func enricher(e analytics.Enricher, err error) (analytics.Enricher, bool, error)
 		return nil, false, err
 	}
 	return e, true, nil
-}
-
-// tableOrNil is a load of IP-to-ASN ranges as an Enricher (a nil
-// interface, not a nil *Table, on error).
-func tableOrNil(t *enrich.Table, _ store.ASNVersion, err error) (analytics.Enricher, error) {
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// routesOrNil is a load of the routes of some addresses as an Enricher
-// (a nil interface, not a nil *AddressRoutes, on error).
-func routesOrNil(r *store.AddressRoutes, err error) (analytics.Enricher, error) {
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // knownScan answers 404 and returns false when no scan has the name.
@@ -208,7 +189,8 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := s.bounded(r)
 	first, last := cidr.Bounds(target)
-	e, routed, err := enricher(tableOrNil(s.cfg.Store.LoadASNRanges(ctx, first, last)))
+	t, _, err := s.cfg.Store.LoadASNRanges(ctx, first, last)
+	e, routed, err := enricher(t, err)
 	if err != nil {
 		s.storeError(w, r, "lookup", err)
 		return
@@ -252,7 +234,7 @@ func (s *Server) handleFleets(w http.ResponseWriter, r *http.Request) {
 	}
 	var routed bool
 	load := func(addrs []netip.Addr, asns []uint32) (analytics.Enricher, error) {
-		e, ok, err := enricher(routesOrNil(s.cfg.Store.RoutesOf(ctx, addrs, asns)))
+		e, ok, err := enricher(s.cfg.Store.RoutesOf(ctx, addrs, asns))
 		routed = ok
 		return e, err
 	}
@@ -291,7 +273,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) (GroupsResponse,
 		s.readError(w, r, "grouping", err)
 		return GroupsResponse{}, false
 	}
-	e, routed, err := enricher(routesOrNil(s.cfg.Store.RoutesOf(ctx, g.Addrs(), g.StoredASNs())))
+	e, routed, err := enricher(s.cfg.Store.RoutesOf(ctx, g.Addrs(), g.StoredASNs()))
 	if err != nil {
 		s.storeError(w, r, "grouping", err)
 		return GroupsResponse{}, false
