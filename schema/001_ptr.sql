@@ -13,8 +13,7 @@
 -- ClickHouse cannot change an engine's version column: a database created
 -- before attempt existed must be replaced (see README.md).
 --
--- asn and country are the routing at resolve time (as OpenINTEL stores
--- it): the worker and `coordinator import` fill them from the newest
+-- asn and country are the routing at resolve time: the worker and `coordinator import` fill them from the newest
 -- complete IP-to-ASN table (asn_ranges, asn_versions) they have loaded; a
 -- worker checks for a newer version every few minutes. 0 and '' when that
 -- table has no range for the address or none was loaded yet (rows stored

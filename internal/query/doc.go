@@ -1,5 +1,4 @@
-// Package query is the small query language of ptrsweep's API and page, the
-// one a SecurityTrails user pastes:
+// Package query is the small query language of ptrsweep's API and page:
 //
 //	ptr_part = 'security.ipip.net' AND (asn = 63949 OR country = 'JP')
 //
