@@ -18,7 +18,9 @@ func appendJSONRow(b []byte, r sweep.Row) []byte {
 
 // timeCache holds the RFC 3339 form of the last second formatted: rows
 // come in runs of one second (a sweep resolves many addresses a second),
-// and formatting a time costs as much as the rest of a row.
+// and formatting a time costs as much as the rest of a row. Another second
+// of the same day rewrites only the clock: rows of an export in address
+// order are many seconds apart but mostly of one day.
 type timeCache struct {
 	unix  int64
 	valid bool
@@ -29,11 +31,26 @@ type timeCache struct {
 // valid until the next call.
 func (c *timeCache) rfc3339(t time.Time) []byte {
 	u := t.Unix()
-	if !c.valid || u != c.unix || t.Nanosecond() != 0 {
-		c.text = t.UTC().AppendFormat(c.text[:0], time.RFC3339)
-		c.unix, c.valid = u, t.Nanosecond() == 0
+	if c.valid && u == c.unix && t.Nanosecond() == 0 {
+		return c.text
 	}
+	// the same day, YYYY-MM-DDThh:mm:ssZ: write hh:mm:ss
+	if c.valid && t.Nanosecond() == 0 && u >= 0 && c.unix >= 0 && u/86400 == c.unix/86400 && len(c.text) == 20 {
+		sec := u % 86400
+		put2(c.text[11:], sec/3600)
+		put2(c.text[14:], sec/60%60)
+		put2(c.text[17:], sec%60)
+		c.unix = u
+		return c.text
+	}
+	c.text = t.UTC().AppendFormat(c.text[:0], time.RFC3339)
+	c.unix, c.valid = u, t.Nanosecond() == 0
 	return c.text
+}
+
+// put2 writes v (0–99) as two digits.
+func put2(b []byte, v int64) {
+	b[0], b[1] = byte('0'+v/10), byte('0'+v%10)
 }
 
 // appendJSONRow is appendJSONRow with c caching the time's text; c may be

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -61,7 +62,14 @@ func TestTimeCache(t *testing.T) {
 	at := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
 	berlin := time.FixedZone("CET", 3600)
 	var c timeCache
-	for _, tm := range []time.Time{at, at, at.Add(time.Second), at.Add(1500 * time.Millisecond), at.Add(time.Second), at.In(berlin), time.Unix(0, 0)} {
+	times := []time.Time{at, at, at.Add(time.Second), at.Add(1500 * time.Millisecond), at.Add(time.Second), at.In(berlin), time.Unix(0, 0),
+		at.Add(17 * time.Hour), at.Add(22*time.Hour + 57*time.Minute + 56*time.Second), at.Add(22*time.Hour + 57*time.Minute + 57*time.Second), // the day's last second, then the next day
+		at.Add(-time.Hour), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 1, 0, time.UTC), time.Unix(-1, 0), time.Unix(-2, 0)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 2000 { // rows of an export: seconds apart, now and then another day
+		times = append(times, at.Add(time.Duration(rng.Int64N(3*86400))*time.Second))
+	}
+	for _, tm := range times {
 		if got, want := string(c.rfc3339(tm)), tm.UTC().Format(time.RFC3339); got != want {
 			t.Errorf("rfc3339(%v) = %s, want %s", tm, got, want)
 		}

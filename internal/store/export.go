@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -31,14 +32,23 @@ import (
 //
 // FINAL on 18.16 merges in one thread and the join costs a hash lookup per
 // row on the server; both cost more server CPU than the whole client side
-// of an export. Chunks bound the server's sort (each fits in memory) and
-// let it sort the next chunk while the client writes the current one.
+// of an export. Chunks bound the memory a chunk takes and let the server
+// read the next chunk while the client writes the current one.
+//
+// A chunk's query has no ORDER BY: read in one stream (max_threads=1), a
+// partition of one part comes in its sort key's order, and one of several
+// parts comes part after part. The client checks the order and sorts a
+// chunk that is not in order itself. The server's sort of each chunk was
+// more than half the server's CPU of an export (measured: 0.65 against
+// 0.27 CPU-seconds a million rows on 18.16).
 
-// exportChunkRows is about how many rows one export query sorts.
-const exportChunkRows = 1 << 20
+// exportChunkRows is about how many rows one export query reads; the
+// client holds a chunk or two in memory.
+const exportChunkRows = 1 << 18
 
-// exportBatchRows is the number of rows a chunk's reader hands over at once.
-const exportBatchRows = 4096
+// exportMaxChunks bounds the chunks of a scan (one quantiles query cuts
+// them); a bigger scan gets bigger chunks.
+const exportMaxChunks = 1024
 
 // exportRow is one stored row as an export reads it.
 type exportRow struct {
@@ -62,13 +72,24 @@ type ipRange struct{ lo, hi uint64 }
 // address (see oneOutcome). f is applied to the current rows, after the
 // copies of a row are collapsed, as FINAL did before a WHERE clause: a
 // filter in the SQL would drop the copy that wins and let a stale one
-// through. chunkRows is the rows of one chunk (exportChunkRows).
-func (s *Store) exportRows(ctx context.Context, scan string, f RowFilter, chunkRows uint64, emit func(sweep.Row) error) error {
+// through. chunkRows is the rows of one chunk (exportChunkRows). Without
+// full, rows leave Unit, ASN and Country empty and the query does not read
+// them (unit only to drop superseded attempts, when the scan has any): the
+// export formats print none of them, and three string columns were about
+// a quarter of an export's CPU (measured, BENCHMARKS.md).
+func (s *Store) exportRows(ctx context.Context, scan string, f RowFilter, chunkRows uint64, full bool, emit func(sweep.Row) error) error {
 	below, err := s.supersededBelow(ctx, scan)
 	if err != nil {
 		return err
 	}
-	ranges, err := s.exportRanges(ctx, scan, chunkRows)
+	cols := "unit, asn, country"
+	if !full {
+		cols = "'', toUInt32(0), ''"
+		if len(below) > 0 {
+			cols = "unit, toUInt32(0), ''"
+		}
+	}
+	ranges, n, err := s.exportRanges(ctx, scan, chunkRows)
 	if err != nil {
 		return err
 	}
@@ -82,8 +103,8 @@ func (s *Store) exportRows(ctx context.Context, scan string, f RowFilter, chunkR
 			return one.add(r)
 		}
 	}
-	c := exportCollapser{scan: scan, below: below, out: keep}
-	if err := s.readChunks(ctx, scan, ranges, c.add); err != nil {
+	c := exportCollapser{scan: scan, below: below, full: full, out: keep}
+	if err := s.readChunks(ctx, scan, cols, ranges, n/uint64(len(ranges)), c.add); err != nil {
 		return err
 	}
 	if err := c.flush(); err != nil {
@@ -125,16 +146,16 @@ func (s *Store) readSuperseded(ctx context.Context, scan string, put func(scan, 
 }
 
 // exportRanges cuts the address space into ranges of about chunkRows rows
-// of the scan each (by approximate quantiles of its addresses; 256 ranges
-// at most). The ranges cover every address, so a row is in exactly one.
-func (s *Store) exportRanges(ctx context.Context, scan string, chunkRows uint64) ([]ipRange, error) {
+// of the scan each (by approximate quantiles of its addresses; ranges
+// at most exportMaxChunks). The ranges cover every address, so a row is in exactly one.
+func (s *Store) exportRanges(ctx context.Context, scan string, chunkRows uint64) ([]ipRange, uint64, error) {
 	where := " FROM ptr_by_ip WHERE scan = ?"
 	qargs := []any{scan}
 	var n uint64
 	if err := s.conn.QueryRow(ctx, "SELECT count()"+where, qargs...).Scan(&n); err != nil {
-		return nil, fmt.Errorf("count rows: %w", err)
+		return nil, 0, fmt.Errorf("count rows: %w", err)
 	}
-	chunks := min((n+chunkRows-1)/chunkRows, 256)
+	chunks := min((n+chunkRows-1)/chunkRows, exportMaxChunks)
 	var bounds []uint32
 	if chunks > 1 {
 		levels := make([]string, chunks-1)
@@ -142,10 +163,10 @@ func (s *Store) exportRanges(ctx context.Context, scan string, chunkRows uint64)
 			levels[i] = strconv.FormatFloat(float64(i+1)/float64(chunks), 'f', 6, 64)
 		}
 		if err := s.conn.QueryRow(ctx, "SELECT quantiles("+strings.Join(levels, ", ")+")(ip)"+where, qargs...).Scan(&bounds); err != nil {
-			return nil, fmt.Errorf("cut the scan into chunks: %w", err)
+			return nil, 0, fmt.Errorf("cut the scan into chunks: %w", err)
 		}
 	}
-	return cutRanges(bounds), nil
+	return cutRanges(bounds), n, nil
 }
 
 // cutRanges returns the ranges [0, b1), [b1, b2), … [bn, 2^32) of the
@@ -166,11 +187,9 @@ func cutRanges(bounds []uint32) []ipRange {
 // order of the ranges. While add consumes one range, the next range's query
 // runs: two queries at most are in flight (one with max_open_conns=1). It returns the first error of a
 // query or of add; on either, it stops the queries and waits for them.
-func (s *Store) readChunks(ctx context.Context, scan string, ranges []ipRange, add func(*exportRow) error) error {
+func (s *Store) readChunks(ctx context.Context, scan, cols string, ranges []ipRange, perChunk uint64, add func(*exportRow) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		"max_bytes_before_external_sort": exportSortBytes,
-	}))
+	ctx = readContext(ctx, clickhouse.Settings{"max_threads": 1})
 	type chunk struct {
 		r    ipRange
 		rows chan []exportRow
@@ -181,7 +200,7 @@ func (s *Store) readChunks(ctx context.Context, scan string, ranges []ipRange, a
 	// selects on ctx before a send), then Wait.
 	defer wg.Wait()
 	defer cancel()
-	free := make(chan []exportRow, 8)
+	free := make(chan []exportRow, 3)
 	chunks := make(chan *chunk)
 	// slots bounds the queries in flight: two (one read ahead), or one
 	// when the pool has a single connection.
@@ -196,12 +215,12 @@ func (s *Store) readChunks(ctx context.Context, scan string, ranges []ipRange, a
 			case <-ctx.Done():
 				return
 			}
-			c := &chunk{r: r, rows: make(chan []exportRow, 4)}
+			c := &chunk{r: r, rows: make(chan []exportRow, 1)}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer close(c.rows)
-				c.err = s.readChunk(ctx, scan, c.r, free, c.rows)
+				c.err = s.readChunk(ctx, scan, cols, c.r, perChunk, free, c.rows)
 			}()
 			select {
 			case chunks <- c:
@@ -230,51 +249,96 @@ func (s *Store) readChunks(ctx context.Context, scan string, ranges []ipRange, a
 	return ctx.Err()
 }
 
-// readChunk runs the query of one range and sends its rows in batches.
-func (s *Store) readChunk(ctx context.Context, scan string, r ipRange, free chan []exportRow, out chan<- []exportRow) error {
-	query := "SELECT ip, ptr, status, ttl, fcrdns, unit, toUInt32(resolved_at), attempt, asn, country FROM ptr_by_ip" +
-		" WHERE scan = ? AND ip >= ? AND ip < ? ORDER BY ip, scan, ptr"
+// readChunk runs the query of one range and sends its rows, ordered by
+// ip and ptr, as one batch (see above). cols reads unit, asn and country.
+func (s *Store) readChunk(ctx context.Context, scan, cols string, r ipRange, size uint64, free chan []exportRow, out chan<- []exportRow) error {
+	query := "SELECT ip, ptr, status, ttl, fcrdns, toUInt32(resolved_at), attempt, " + cols +
+		" FROM ptr_by_ip WHERE scan = ? AND ip >= ? AND ip < ?"
 	rows, err := s.conn.Query(ctx, query, scan, r.lo, r.hi)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	batch := newBatch(free)
+	var batch []exportRow
+	select {
+	case batch = <-free:
+	default:
+		batch = make([]exportRow, 0, size+size/4) // the ranges are cut by estimates
+	}
 	for rows.Next() {
 		batch = append(batch, exportRow{})
 		e := &batch[len(batch)-1]
-		if err := rows.Scan(&e.ip, &e.ptr, &e.status, &e.ttl, &e.fcrdns, &e.unit, &e.at, &e.attempt, &e.asn, &e.country); err != nil {
+		if err := rows.Scan(&e.ip, &e.ptr, &e.status, &e.ttl, &e.fcrdns, &e.at, &e.attempt, &e.unit, &e.asn, &e.country); err != nil {
 			return fmt.Errorf("read row: %w", err)
-		}
-		if len(batch) == cap(batch) {
-			select {
-			case out <- batch:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			batch = newBatch(free)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(batch) > 0 {
-		select {
-		case out <- batch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	sortExportRows(batch)
+	select {
+	case out <- batch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
 }
 
-func newBatch(free chan []exportRow) []exportRow {
-	select {
-	case b := <-free:
-		return b
-	default:
-		return make([]exportRow, 0, exportBatchRows)
+// sortExportRows orders rows by ip and ptr. They come as runs in that
+// order, one a part (one run when the scan's partition is one part):
+// runs are merged pairwise, which costs a pass over the rows for every
+// doubling of the runs instead of a sort.
+func sortExportRows(rows []exportRow) {
+	var bounds []int // where each run starts, and len(rows)
+	for i := range rows {
+		if i == 0 || compareExportRows(&rows[i-1], &rows[i]) > 0 {
+			bounds = append(bounds, i)
+		}
 	}
+	if len(bounds) <= 1 {
+		return
+	}
+	bounds = append(bounds, len(rows))
+	src, dst := rows, make([]exportRow, len(rows))
+	for len(bounds) > 2 {
+		next := []int{0}
+		for i := 0; i+1 < len(bounds); i += 2 {
+			lo, mid, hi := bounds[i], bounds[i+1], len(rows)
+			if i+2 < len(bounds) {
+				hi = bounds[i+2]
+			}
+			mergeExportRows(dst[lo:hi], src[lo:mid], src[mid:hi])
+			next = append(next, hi)
+		}
+		bounds = next
+		src, dst = dst, src
+	}
+	if &src[0] != &rows[0] {
+		copy(rows, src)
+	}
+}
+
+// mergeExportRows merges the ordered a and b into dst, a's rows first
+// among equal ones.
+func mergeExportRows(dst, a, b []exportRow) {
+	k := 0
+	for len(a) > 0 && len(b) > 0 {
+		if compareExportRows(&b[0], &a[0]) < 0 {
+			dst[k], b = b[0], b[1:]
+		} else {
+			dst[k], a = a[0], a[1:]
+		}
+		k++
+	}
+	k += copy(dst[k:], a)
+	copy(dst[k:], b)
+}
+
+func compareExportRows(a, b *exportRow) int {
+	if c := cmp.Compare(a.ip, b.ip); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ptr, b.ptr)
 }
 
 func u32Addr(v uint64) string {
@@ -290,6 +354,7 @@ func u32Addr(v uint64) string {
 type exportCollapser struct {
 	scan    string
 	below   map[string]uint64
+	full    bool // rows carry their unit
 	out     func(sweep.Row) error
 	pending exportRow
 	have    bool
@@ -326,8 +391,12 @@ func (c *exportCollapser) flush() error {
 		return fmt.Errorf("read row %v: status %d or fcrdns %d outside the schema's values (compare ptr_by_ip with schema/)",
 			u32Addr(uint64(p.ip)), p.status, p.fcrdns)
 	}
+	unit := ""
+	if c.full {
+		unit = p.unit
+	}
 	return c.out(sweep.Row{
-		Scan: c.scan, Unit: p.unit, IP: netip.AddrFrom4([4]byte{byte(p.ip >> 24), byte(p.ip >> 16), byte(p.ip >> 8), byte(p.ip)}),
+		Scan: c.scan, Unit: unit, IP: netip.AddrFrom4([4]byte{byte(p.ip >> 24), byte(p.ip >> 16), byte(p.ip >> 8), byte(p.ip)}),
 		PTR: p.ptr, Status: st, TTL: p.ttl, FCrDNS: fc, ResolvedAt: time.Unix(int64(p.at), 0).UTC(), Attempt: p.attempt,
 		ASN: p.asn, Country: p.country,
 	})

@@ -121,7 +121,7 @@ func TestExportMatchesFinal(t *testing.T) {
 	if len(want) < 500 {
 		t.Fatalf("reference export has %d rows, want a bigger test", len(want))
 	}
-	ranges, err := s.exportRanges(ctx, scan, 50)
+	ranges, _, err := s.exportRanges(ctx, scan, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestExportMatchesFinal(t *testing.T) {
 		t.Errorf("exportRanges(50 rows a chunk) = %d ranges, want several", len(ranges))
 	}
 	for _, chunk := range []uint64{50, 333, exportChunkRows} {
-		got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, RowFilter{}, chunk, emit) })
+		got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, RowFilter{}, chunk, true, emit) })
 		if len(got) != len(want) {
 			t.Errorf("chunks of %d rows: export = %d rows, want %d (as ptr FINAL with the superseded join)", chunk, len(got), len(want))
 		}
@@ -140,6 +140,12 @@ func TestExportMatchesFinal(t *testing.T) {
 			}
 		}
 	}
+	// Without full rows: the same rows without unit and routing (the
+	// unit still read to drop superseded attempts).
+	got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, RowFilter{}, 333, false, emit) })
+	if plain := withoutRouting(want); !slices.Equal(got, plain) {
+		t.Errorf("export without unit and routing: %d rows, want %d, the same rows as the full export with Unit, ASN and Country empty", len(got), len(plain))
+	}
 	// A filter selects among the current rows, as a WHERE after FINAL did:
 	// a stale copy of a row whose current copy it rejects stays out.
 	for _, f := range []RowFilter{
@@ -148,7 +154,7 @@ func TestExportMatchesFinal(t *testing.T) {
 		{FCrDNS: []sweep.FCrDNS{sweep.FCrDNSNone}},
 	} {
 		want := referenceExport(t, s, scan, f)
-		got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, f, 50, emit) })
+		got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, f, 50, true, emit) })
 		if len(want) == 0 || !slices.Equal(got, want) {
 			t.Errorf("filter %+v: export = %d rows, want %d, the same as ptr FINAL with the superseded join and the filter", f, len(got), len(want))
 		}
@@ -157,7 +163,7 @@ func TestExportMatchesFinal(t *testing.T) {
 	if err := s.Exec(ctx, "OPTIMIZE TABLE ptr_by_ip FINAL"); err != nil {
 		t.Fatal(err)
 	}
-	got := collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, RowFilter{}, 50, emit) })
+	got = collect(t, func(emit func(sweep.Row) error) error { return s.exportRows(ctx, scan, RowFilter{}, 50, true, emit) })
 	if !slices.Equal(got, want) {
 		t.Errorf("after OPTIMIZE: export differs from ptr FINAL with the superseded join (%d rows, want %d)", len(got), len(want))
 	}
@@ -363,7 +369,7 @@ func TestExportOneConnection(t *testing.T) {
 	}
 	defer one.Close()
 	n := 0
-	err = one.exportRows(ctx, "bench", RowFilter{}, rows/4, func(sweep.Row) error {
+	err = one.exportRows(ctx, "bench", RowFilter{}, rows/4, true, func(sweep.Row) error {
 		if n == 0 {
 			time.Sleep(time.Second) // a slow writer
 		}
@@ -375,10 +381,10 @@ func TestExportOneConnection(t *testing.T) {
 	}
 }
 
-// TestExportBatchesKeepAddresses checks an export whose chunk spans many
-// batches of the reader: every address's rows, stored out of ptr order
-// and some in two copies, come out once each, sorted by ptr, as from ptr
-// FINAL.
+// TestExportBatchesKeepAddresses checks an export whose chunk comes from
+// two parts, so out of order (the client sorts it): every address's rows,
+// stored out of ptr order and some in two copies, come out once each,
+// sorted by ptr, as from ptr FINAL.
 func TestExportBatchesKeepAddresses(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -402,9 +408,50 @@ func TestExportBatchesKeepAddresses(t *testing.T) {
 		t.Fatalf("reference export has %d rows, want %d", len(want), len(rows))
 	}
 	got := collect(t, func(emit func(sweep.Row) error) error {
-		return s.exportRows(ctx, "b", RowFilter{}, exportChunkRows, emit)
+		return s.exportRows(ctx, "b", RowFilter{}, exportChunkRows, true, emit)
 	})
 	if !slices.Equal(got, want) {
-		t.Errorf("export of %d rows in batches of %d differs from ptr FINAL (%d rows, want %d)", len(rows), exportBatchRows, len(got), len(want))
+		t.Errorf("export of %d rows in one chunk differs from ptr FINAL (%d rows, want %d)", len(rows), len(got), len(want))
+	}
+	got = collect(t, func(emit func(sweep.Row) error) error {
+		return s.exportRows(ctx, "b", RowFilter{}, exportChunkRows, false, emit)
+	})
+	if plain := withoutRouting(want); !slices.Equal(got, plain) {
+		t.Errorf("export without unit and routing: %d rows, want %d as the full export with Unit, ASN and Country empty", len(got), len(plain))
+	}
+}
+
+// withoutRouting returns rows with Unit, ASN and Country empty, as
+// ExportWhere reads them.
+func withoutRouting(rows []sweep.Row) []sweep.Row {
+	out := slices.Clone(rows)
+	for i := range out {
+		out[i].Unit, out[i].ASN, out[i].Country = "", 0, ""
+	}
+	return out
+}
+
+// TestSortExportRows holds the merge of runs to a plain sort by (ip, ptr),
+// for any number of runs, equal rows and an empty chunk.
+func TestSortExportRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 200 {
+		n := rng.IntN(300)
+		rows := make([]exportRow, n)
+		for i := range rows {
+			rows[i] = exportRow{ip: uint32(rng.IntN(40)), ptr: fmt.Sprintf("h%d", rng.IntN(3)), ttl: uint32(i)}
+		}
+		// cut into runs, each sorted, as parts come
+		for lo := 0; lo < n; {
+			hi := min(n, lo+1+rng.IntN(1+n/(1+round%7)))
+			slices.SortStableFunc(rows[lo:hi], func(a, b exportRow) int { return compareExportRows(&a, &b) })
+			lo = hi
+		}
+		want := slices.Clone(rows)
+		slices.SortStableFunc(want, func(a, b exportRow) int { return compareExportRows(&a, &b) })
+		sortExportRows(rows)
+		if !slices.Equal(rows, want) {
+			t.Fatalf("round %d: %d rows merged to %v, want %v", round, n, rows, want)
+		}
 	}
 }

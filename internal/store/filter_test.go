@@ -12,7 +12,8 @@ import (
 
 // TestFilterInSQL checks that Search and ExportWhere select rows by
 // outcome and forward confirmation in the query, and that the stored ASN
-// and country come back with every row.
+// and country come back with every row of Search and Export (ExportWhere
+// does not read them).
 func TestFilterInSQL(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -48,25 +49,37 @@ func TestFilterInSQL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		collect := func(r sweep.Row) error {
-			if r.ASN != 64500 || r.Country != "NL" {
-				t.Errorf("%s: row %v read back with %d %q, want 64500 NL", tt.name, r.IP, r.ASN, r.Country)
+		collect := func(asn uint32, country string) func(r sweep.Row) error {
+			return func(r sweep.Row) error {
+				if r.ASN != asn || r.Country != country {
+					t.Errorf("%s: row %v read back with %d %q, want %d %q", tt.name, r.IP, r.ASN, r.Country, asn, country)
+				}
+				got = append(got, r.IP.String())
+				return nil
 			}
-			got = append(got, r.IP.String())
-			return nil
 		}
-		if err := s.Search(ctx, Query{Suffix: "fleet.example", Scan: "f", Filter: tt.filter}, collect); err != nil {
+		if err := s.Search(ctx, Query{Suffix: "fleet.example", Scan: "f", Filter: tt.filter}, collect(64500, "NL")); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got, tt.search) {
 			t.Errorf("%s: Search = %v, want %v", tt.name, got, tt.search)
 		}
 		got = nil
-		if err := s.ExportWhere(ctx, "f", tt.filter, collect); err != nil {
+		if err := s.ExportWhere(ctx, "f", tt.filter, collect(0, "")); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got, tt.export) {
 			t.Errorf("%s: ExportWhere = %v, want %v", tt.name, got, tt.export)
 		}
+	}
+	var got []string
+	if err := s.Export(ctx, "f", func(r sweep.Row) error {
+		if r.ASN != 64500 || r.Country != "NL" || r.Unit != "198.51.100.0/24" {
+			t.Errorf("Export: row %v read back with %d %q unit %q, want 64500 NL 198.51.100.0/24", r.IP, r.ASN, r.Country, r.Unit)
+		}
+		got = append(got, r.IP.String())
+		return nil
+	}); err != nil || len(got) != len(rows) {
+		t.Errorf("Export = %v, %v; want all %d rows", got, err, len(rows))
 	}
 }

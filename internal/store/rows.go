@@ -83,10 +83,6 @@ func latest(from, where, key, order string, limit int) string {
 	return q
 }
 
-// exportSortBytes lets the server spill Export's sort to disk instead of
-// holding a whole scan in memory.
-const exportSortBytes = 1 << 30
-
 // InsertRows stores rows in one INSERT. The label-reversed name (rname) is
 // computed from each row's PTR; ASN and Country are stored as given (the
 // routing at resolve time). Every IP must be IPv4. Inserting a row again
@@ -547,14 +543,19 @@ func (s *Store) Search(ctx context.Context, q Query, emit func(sweep.Row) error)
 // highest attempt is shown. Rows are streamed, never held all in memory. It
 // stops at emit's first error and returns it. How it reads: see export.go.
 func (s *Store) Export(ctx context.Context, scan string, emit func(sweep.Row) error) error {
-	return s.ExportWhere(ctx, scan, RowFilter{}, emit)
+	return s.export(ctx, scan, RowFilter{}, true, emit)
 }
 
-// ExportWhere is Export of the current rows f selects. An address that
-// shows two outcomes (see oneOutcome) shows the one of those f selects.
-// It is bounded by the limits of WithLimits, if any.
+// ExportWhere is Export of the current rows f selects, as the export
+// formats print them: without Unit, ASN and Country, which it does not
+// read. An address that shows two outcomes (see oneOutcome) shows the one
+// of those f selects. It is bounded by the limits of WithLimits, if any.
 func (s *Store) ExportWhere(ctx context.Context, scan string, f RowFilter, emit func(sweep.Row) error) error {
-	if err := s.exportRows(readContext(ctx, nil), scan, f, exportChunkRows, emit); err != nil {
+	return s.export(ctx, scan, f, false, emit)
+}
+
+func (s *Store) export(ctx context.Context, scan string, f RowFilter, full bool, emit func(sweep.Row) error) error {
+	if err := s.exportRows(readContext(ctx, nil), scan, f, exportChunkRows, full, emit); err != nil {
 		return fmt.Errorf("export scan %s: %w", scan, err)
 	}
 	return nil
