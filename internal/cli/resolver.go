@@ -15,10 +15,12 @@ type Resolver struct {
 	qps, serverQPS, zoneQPS float64
 	timeout                 time.Duration
 	retries, concurrency    int
+	gso                     bool
 }
 
 // Register adds --resolvers (env PTRSWEEP_RESOLVERS), --qps,
-// --resolver-qps, --zone-qps, --timeout, --retries and --concurrency to fs;
+// --resolver-qps, --zone-qps, --timeout, --retries, --concurrency and
+// --udp-gso to fs;
 // qpsHelp describes what --qps limits.
 func (r *Resolver) Register(fs *flag.FlagSet, qpsHelp string) {
 	fs.StringVar(&r.servers, "resolvers", Env(EnvResolvers, ""), "DNS resolvers host[:port], comma-separated (env "+EnvResolvers+"; default: /etc/resolv.conf)")
@@ -28,6 +30,7 @@ func (r *Resolver) Register(fs *flag.FlagSet, qpsHelp string) {
 	fs.DurationVar(&r.timeout, "timeout", resolve.DefaultTimeout, "longest wait of one try of a query (earlier tries wait a retransmit timeout from the measured round-trip time)")
 	fs.IntVar(&r.retries, "retries", resolve.DefaultRetries, "extra tries of a query, each on the next resolver")
 	fs.IntVar(&r.concurrency, "concurrency", 0, "most addresses in flight at once; the window adapts below it (0 = the resolver's default)")
+	fs.BoolVar(&r.gso, "udp-gso", true, "send queries of one length several to a send, cut into datagrams by the kernel (UDP GSO, Linux); false sends each on its own")
 }
 
 // Config returns the resolver configuration: the servers from --resolvers
@@ -56,5 +59,5 @@ func (r *Resolver) Config() (resolve.Config, error) {
 		retries = -1 // resolve.Config: 0 means its default, negative means none
 	}
 	return resolve.Config{Servers: servers, QPS: r.qps, ServerQPS: r.serverQPS, ZoneQPS: r.zoneQPS,
-		Timeout: r.timeout, Retries: retries, Concurrency: r.concurrency}, nil
+		Timeout: r.timeout, Retries: retries, Concurrency: r.concurrency, NoGSO: !r.gso}, nil
 }

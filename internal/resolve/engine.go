@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -47,6 +48,7 @@ type udpSock struct {
 	srv     int // server index
 	mu      sync.Mutex
 	pending map[uint16]*slot
+	gso     atomic.Bool  // sends may carry several queries (UDP_SEGMENT)
 	fast    []*fastQuery // by ID; len 65536
 	live    []*fastQuery // the non-nil entries of fast, in any order
 }
@@ -89,6 +91,7 @@ func (e *engine) acquire() error {
 			us := &udpSock{conn: c, srv: i, pending: make(map[uint16]*slot, 16), fast: make([]*fastQuery, 1<<16)}
 			if s.addr.Addr().Unmap().Is4() {
 				us.pc = ipv4.NewPacketConn(c)
+				us.gso.Store(e.r.gso)
 			}
 			socks[i] = append(socks[i], us)
 		}

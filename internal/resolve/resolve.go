@@ -87,6 +87,10 @@ type Config struct {
 	UDPSize uint16
 	// Sockets is the number of UDP sockets per server (default 2).
 	Sockets int
+	// NoGSO sends every query on its own, without UDP segmentation
+	// offload (see gso_linux.go); a socket whose kernel refuses it falls
+	// back by itself.
+	NoGSO bool
 }
 
 // Resolver resolves the PTR records of a unit's addresses (Resolve) or of
@@ -103,6 +107,7 @@ type Resolver struct {
 	concurrency int
 	udpSize     uint16
 	sockets     int
+	gso         bool
 	limiter     *rate.Limiter // nil: unlimited
 	zones       *zoneLimiters // nil: unlimited
 	win         *window
@@ -155,6 +160,7 @@ func New(cfg Config) (*Resolver, error) {
 		concurrency: orDefault(cfg.Concurrency, DefaultConcurrency),
 		udpSize:     orDefault(cfg.UDPSize, DefaultUDPSize),
 		sockets:     orDefault(cfg.Sockets, DefaultSockets),
+		gso:         gsoPlatform && !cfg.NoGSO,
 		limiter:     newLimiter(cfg.QPS),
 	}
 	if r.retries < 0 {
@@ -243,7 +249,7 @@ func (r *Resolver) Stats() Stats {
 		Queries: c.sent.Load(), Answers: c.answers.Load(), Timeouts: c.timeouts.Load(), Retries: c.retries.Load(),
 		TCP: c.tcp.Load(), Invalid: c.invalid.Load(), Unmatched: c.unmatched.Load(), Probes: c.probes.Load(),
 		Pruned: c.pruned.Load(), Sampled: c.sampled.Load(), PruneDisabled: c.pruneDisabled.Load(),
-		Ejected: c.ejected.Load(), Window: r.win.size(), PeakInFlight: int(r.win.peak.Load()),
+		Ejected: c.ejected.Load(), Window: r.win.size(), PeakInFlight: int(r.win.peak.Load()), Segmented: c.segmented.Load(),
 	}
 	now := time.Now().UnixNano()
 	for _, s := range r.servers {
@@ -295,12 +301,15 @@ type Stats struct {
 	// PeakInFlight is the most window slots held at once since New: the
 	// addresses (and probes) in flight, silent zones' aside.
 	PeakInFlight int
+	// Segmented is the number of queries sent several to a send, cut
+	// into datagrams by the kernel (UDP GSO).
+	Segmented uint64
 }
 
 // counters are the live, atomically updated Stats.
 type counters struct {
-	sent, answers, timeouts, retries, tcp, invalid, unmatched atomic.Uint64
-	probes, pruned, sampled, pruneDisabled, ejected           atomic.Uint64
+	sent, answers, timeouts, retries, tcp, invalid, unmatched  atomic.Uint64
+	probes, pruned, sampled, pruneDisabled, ejected, segmented atomic.Uint64
 }
 
 // String formats the stats for a summary line.

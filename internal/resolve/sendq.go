@@ -14,12 +14,18 @@ const sendBatch = 16
 
 // sendBuf is one goroutine's batch of queries to write: the queries and
 // the copies of their packets it writes (a written fastQuery may complete
-// and be reused before the write returns).
+// and be reused before the write returns). With GSO, the packets of one
+// length are copied one after the other into seg and go out as one
+// message whose control message (oob) cuts it into datagrams; upto[k] is
+// the number of queries in messages 0..k.
 type sendBuf struct {
 	batch []*fastQuery
 	wbufs [sendBatch][dnswire.MaxPTRQueryLen]byte
 	msgs  [sendBatch]ipv4.Message
 	bufs  [sendBatch][1][]byte
+	seg   [sendBatch * dnswire.MaxPTRQueryLen]byte
+	oob   [sendBatch][]byte
+	upto  [sendBatch]int
 }
 
 func newSendBuf() *sendBuf {
@@ -31,6 +37,56 @@ func newSendBuf() *sendBuf {
 func (sb *sendBuf) init() {
 	for j := range sb.msgs {
 		sb.msgs[j].Buffers = sb.bufs[j][:]
+		if gsoPlatform {
+			sb.oob[j] = make([]byte, gsoCmsgLen)
+		}
+	}
+}
+
+// packEach makes one message of each query of b, from i on; it returns
+// the number of messages.
+func (sb *sendBuf) packEach(b []*fastQuery, i int) int {
+	k := 0
+	for ; i < len(b); i++ {
+		fq := b[i]
+		sb.msgs[k].Buffers[0] = sb.wbufs[k][:copy(sb.wbufs[k][:], fq.q[:fq.qn])]
+		sb.msgs[k].OOB = nil
+		k++
+		sb.upto[k-1] = i + 1
+	}
+	return k
+}
+
+// packSegments makes one message of each run of queries of one length in
+// b (sorted by length): a segmented one (GSO) of a run of several. It
+// returns the number of messages.
+func (sb *sendBuf) packSegments(b []*fastQuery) int {
+	k, off := 0, 0
+	for lo := 0; lo < len(b); k++ {
+		n := b[lo].qn
+		hi, start := lo, off
+		for hi < len(b) && b[hi].qn == n {
+			off += copy(sb.seg[off:], b[hi].q[:n])
+			hi++
+		}
+		sb.msgs[k].Buffers[0] = sb.seg[start:off]
+		sb.msgs[k].OOB = nil
+		if hi-lo > 1 {
+			putSegmentCmsg(sb.oob[k], n)
+			sb.msgs[k].OOB = sb.oob[k]
+		}
+		sb.upto[k] = hi
+		lo = hi
+	}
+	return k
+}
+
+// sortByLen orders b (at most sendBatch queries) by packet length.
+func sortByLen(b []*fastQuery) {
+	for i := 1; i < len(b); i++ {
+		for j := i; j > 0 && b[j].qn < b[j-1].qn; j-- {
+			b[j], b[j-1] = b[j-1], b[j]
+		}
 	}
 }
 
@@ -154,13 +210,19 @@ func (e *engine) compactQueue() {
 }
 
 // sendFast registers the queries b (at most sendBatch) on s and writes
-// them. From then on each belongs to the reader or the timer; one that
-// could not be written is expired at once.
+// them: with GSO, each run of one packet length as one send. From then on
+// each belongs to the reader or the timer; one that could not be written
+// is expired at once. A socket whose segmented send the kernel refuses
+// sends each query on its own from then on.
 func (e *engine) sendFast(sb *sendBuf, s *udpSock, b []*fastQuery) {
+	gso := s.pc != nil && s.gso.Load() && len(b) > 1
+	if gso {
+		sortByLen(b)
+	}
 	ids := make([]uint16, 0, sendBatch)
 	s.mu.Lock()
 	now := time.Now()
-	for j, fq := range b {
+	for _, fq := range b {
 		id := s.freeID()
 		fq.sock, fq.id = s, id
 		fq.q[0], fq.q[1] = byte(id>>8), byte(id)
@@ -168,26 +230,50 @@ func (e *engine) sendFast(sb *sendBuf, s *udpSock, b []*fastQuery) {
 		s.fast[id] = fq
 		fq.pos = len(s.live)
 		s.live = append(s.live, fq)
-		sb.msgs[j].Buffers[0] = sb.wbufs[j][:copy(sb.wbufs[j][:], fq.q[:fq.qn])]
 		ids = append(ids, id)
 	}
 	s.mu.Unlock()
-	sent := 0
-	for sent < len(b) {
+	var msgs int
+	if gso {
+		msgs = sb.packSegments(b)
+	} else {
+		msgs = sb.packEach(b, 0)
+	}
+	sent, m := 0, 0 // queries and messages written
+	for m < msgs {
 		var n int
 		var err error
 		if s.pc != nil {
-			n, err = s.pc.WriteBatch(sb.msgs[sent:len(b)], 0)
+			n, err = s.pc.WriteBatch(sb.msgs[m:msgs], 0)
 		} else {
-			_, err = s.conn.Write(sb.msgs[sent].Buffers[0])
+			_, err = s.conn.Write(sb.msgs[m].Buffers[0])
 			n = 1
+		}
+		if err != nil && gso {
+			// refused (an old kernel, a device without segmentation):
+			// the rest one by one, and never again on this socket
+			s.gso.Store(false)
+			gso = false
+			msgs, m = sb.packEach(b, sent), 0
+			continue
 		}
 		if err != nil || n <= 0 {
 			break
 		}
-		sent += n
+		m += n
+		sent = sb.upto[m-1]
 	}
 	e.r.stats.sent.Add(uint64(sent))
+	if gso {
+		seg, prev := 0, 0
+		for k := range m {
+			if sb.msgs[k].OOB != nil {
+				seg += sb.upto[k] - prev
+			}
+			prev = sb.upto[k]
+		}
+		e.r.stats.segmented.Add(uint64(seg))
+	}
 	for j := sent; j < len(b); j++ {
 		fq := b[j]
 		s.mu.Lock()
