@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,6 +91,14 @@ func Fleets(stream func(emit func(sweep.Row) error) error, load RoutesLoader, mi
 //
 //	scan-#.security.ipip.net  93 addresses  9 netblocks  2 ASNs  5 countries  scanner (scan)  e.g. scan-30.security.ipip.net
 func WriteFleets(w io.Writer, fleets []Fleet, format string) error {
+	bw := bufio.NewWriter(w) // a line (a table cell) a write call otherwise
+	if err := writeFleets(bw, fleets, format); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeFleets(w io.Writer, fleets []Fleet, format string) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
@@ -339,6 +340,14 @@ func prefixStrings(ps []netip.Prefix) []string {
 // with a header line (lists such as netblocks space-separated, ASN 0 for
 // unknown) or as an aligned table (any other format).
 func WriteGroups(w io.Writer, g Groups, format string) error {
+	bw := bufio.NewWriter(w) // a line (a table cell) a write call otherwise
+	if err := writeGroups(bw, g, format); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeGroups(w io.Writer, g Groups, format string) error {
 	if format == "csv" {
 		return writeGroupsCSV(w, g)
 	}
