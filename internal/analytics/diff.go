@@ -209,15 +209,19 @@ func (d *DiffWriter) Write(c Change) error {
 // Close writes the counts (table and json) and flushes.
 func (d *DiffWriter) Close(c DiffCounts) error {
 	if d.m.enc != nil {
-		return d.m.enc.Encode(struct {
+		if err := d.m.enc.Encode(struct {
 			Counts DiffCounts `json:"counts"`
-		}{c})
+		}{c}); err != nil {
+			return err
+		}
 	}
-	if err := d.m.flush(); err != nil || d.m.tw == nil {
+	if err := d.m.flushRows(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(d.m.w, "\n%s\n", c)
-	return err
+	if d.m.tw != nil {
+		fmt.Fprintf(d.m.w, "\n%s\n", c)
+	}
+	return d.m.flush()
 }
 
 // String returns "appeared 3, disappeared 2, changed 5, unchanged 100, unresolved 1".

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -13,10 +14,12 @@ import (
 var Formats = []string{"table", "json", "csv"}
 
 // multiWriter is the output of a table, json or csv writer: exactly one
-// of enc, cw and tw is set.
+// of enc, cw and tw is set. All of them write to w, a buffer of the
+// output that flush empties (a table cell or a JSON object a write call
+// otherwise).
 type multiWriter struct {
 	format string
-	w      io.Writer
+	w      *bufio.Writer
 	enc    *json.Encoder
 	cw     *csv.Writer
 	tw     *tabwriter.Writer
@@ -25,18 +28,18 @@ type multiWriter struct {
 // newMultiWriter starts an output in format, writing the csv header or the
 // table's column titles.
 func newMultiWriter(w io.Writer, format string, columns []string) (multiWriter, error) {
-	m := multiWriter{format: format, w: w}
+	m := multiWriter{format: format, w: bufio.NewWriter(w)}
 	switch format {
 	case "json":
-		m.enc = json.NewEncoder(w)
+		m.enc = json.NewEncoder(m.w)
 		m.enc.SetEscapeHTML(false)
 	case "csv":
-		m.cw = csv.NewWriter(w)
+		m.cw = csv.NewWriter(m.w)
 		if err := m.cw.Write(columns); err != nil {
 			return m, err
 		}
 	case "table":
-		m.tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		m.tw = tabwriter.NewWriter(m.w, 0, 8, 2, ' ', 0)
 		fmt.Fprintln(m.tw, strings.ToUpper(strings.ReplaceAll(strings.Join(columns, "\t"), "_", " ")))
 	default:
 		return m, fmt.Errorf("--format %q: want table, json or csv", format)
@@ -53,8 +56,8 @@ func (m multiWriter) row(fields ...string) error {
 	return err
 }
 
-// flush flushes the csv or table output.
-func (m multiWriter) flush() error {
+// flushRows ends the csv or table rows.
+func (m multiWriter) flushRows() error {
 	switch {
 	case m.cw != nil:
 		m.cw.Flush()
@@ -63,4 +66,12 @@ func (m multiWriter) flush() error {
 		return m.tw.Flush()
 	}
 	return nil
+}
+
+// flush ends the rows and writes out what is buffered.
+func (m multiWriter) flush() error {
+	if err := m.flushRows(); err != nil {
+		return err
+	}
+	return m.w.Flush()
 }

@@ -234,14 +234,13 @@ func (hw *HistoryWriter) Count() int { return hw.n }
 
 // Flush writes what is buffered, and the history lines of a table.
 func (hw *HistoryWriter) Flush() error {
-	if err := hw.m.flush(); err != nil {
+	if err := hw.m.flushRows(); err != nil {
 		return err
 	}
 	if len(hw.notes) > 0 {
-		_, err := fmt.Fprintf(hw.m.w, "\nhistory:\n  %s\n", strings.Join(hw.notes, "\n  "))
-		return err
+		fmt.Fprintf(hw.m.w, "\nhistory:\n  %s\n", strings.Join(hw.notes, "\n  "))
 	}
-	return nil
+	return hw.m.flush()
 }
 
 func namesOrBlank(ns []Name) []Name {
