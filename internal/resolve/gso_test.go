@@ -50,3 +50,37 @@ func TestSegmentedSends(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsegment checks that the messages of packSegments, cut from any
+// message on, give each query's packet once, in order, one a message.
+func TestUnsegment(t *testing.T) {
+	var b []*fastQuery
+	for i, n := range []int{30, 30, 31, 33, 33, 33, 40} {
+		fq := &fastQuery{qn: n}
+		for j := range n {
+			fq.q[j] = byte(i*50 + j)
+		}
+		b = append(b, fq)
+	}
+	for m := range 4 {
+		sb := newSendBuf()
+		msgs := sb.packSegments(b)
+		if msgs != 4 {
+			t.Fatalf("packSegments made %d messages, want 4 (one a length)", msgs)
+		}
+		first := 0
+		if m > 0 {
+			first = sb.upto[m-1]
+		}
+		n := sb.unsegment(m, msgs)
+		if n != len(b)-first {
+			t.Fatalf("unsegment(%d) = %d messages, want %d", m, n, len(b)-first)
+		}
+		for j := range n {
+			want := b[first+j].q[:b[first+j].qn]
+			if got := sb.msgs[j].Buffers[0]; string(got) != string(want) || sb.msgs[j].OOB != nil || sb.upto[j] != first+j+1 {
+				t.Errorf("unsegment(%d): message %d = %d bytes (oob %v, upto %d), want query %d's %d bytes", m, j, len(got), sb.msgs[j].OOB != nil, sb.upto[j], first+j, len(want))
+			}
+		}
+	}
+}

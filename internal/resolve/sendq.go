@@ -43,18 +43,15 @@ func (sb *sendBuf) init() {
 	}
 }
 
-// packEach makes one message of each query of b, from i on; it returns
-// the number of messages.
-func (sb *sendBuf) packEach(b []*fastQuery, i int) int {
-	k := 0
-	for ; i < len(b); i++ {
-		fq := b[i]
+// packEach makes one message of each query of b; it returns the number
+// of messages.
+func (sb *sendBuf) packEach(b []*fastQuery) int {
+	for k, fq := range b {
 		sb.msgs[k].Buffers[0] = sb.wbufs[k][:copy(sb.wbufs[k][:], fq.q[:fq.qn])]
 		sb.msgs[k].OOB = nil
-		k++
-		sb.upto[k-1] = i + 1
+		sb.upto[k] = k + 1
 	}
-	return k
+	return len(b)
 }
 
 // packSegments makes one message of each run of queries of one length in
@@ -79,6 +76,33 @@ func (sb *sendBuf) packSegments(b []*fastQuery) int {
 		lo = hi
 	}
 	return k
+}
+
+// unsegment cuts messages m to msgs (from packSegments, not yet written)
+// into one message a query, from the copies already made (the queries
+// themselves may be another's by now); it returns the number of messages.
+func (sb *sendBuf) unsegment(m, msgs int) int {
+	var pkts [sendBatch][]byte
+	np, prev := 0, 0
+	if m > 0 {
+		prev = sb.upto[m-1]
+	}
+	first := prev
+	for k := m; k < msgs; k++ {
+		buf := sb.msgs[k].Buffers[0]
+		size := len(buf) / (sb.upto[k] - prev)
+		for off := 0; off < len(buf); off += size {
+			pkts[np] = buf[off : off+size]
+			np++
+		}
+		prev = sb.upto[k]
+	}
+	for j := range np {
+		sb.msgs[j].Buffers[0] = pkts[j]
+		sb.msgs[j].OOB = nil
+		sb.upto[j] = first + j + 1
+	}
+	return np
 }
 
 // sortByLen orders b (at most sendBatch queries) by packet length.
@@ -232,14 +256,15 @@ func (e *engine) sendFast(sb *sendBuf, s *udpSock, b []*fastQuery) {
 		s.live = append(s.live, fq)
 		ids = append(ids, id)
 	}
-	s.mu.Unlock()
+	// copied before the reader or the timer can take a query
 	var msgs int
 	if gso {
 		msgs = sb.packSegments(b)
 	} else {
-		msgs = sb.packEach(b, 0)
+		msgs = sb.packEach(b)
 	}
-	sent, m := 0, 0 // queries and messages written
+	s.mu.Unlock()
+	sent, m, seg := 0, 0, 0 // queries and messages written, queries of those segmented
 	for m < msgs {
 		var n int
 		var err error
@@ -254,26 +279,25 @@ func (e *engine) sendFast(sb *sendBuf, s *udpSock, b []*fastQuery) {
 			// the rest one by one, and never again on this socket
 			s.gso.Store(false)
 			gso = false
-			msgs, m = sb.packEach(b, sent), 0
+			msgs, m = sb.unsegment(m, msgs), 0
 			continue
 		}
 		if err != nil || n <= 0 {
 			break
 		}
+		for k := m; k < m+n; k++ {
+			if sb.msgs[k].OOB != nil { // only ever from packSegments
+				seg += sb.upto[k]
+				if k > 0 {
+					seg -= sb.upto[k-1]
+				}
+			}
+		}
 		m += n
 		sent = sb.upto[m-1]
 	}
 	e.r.stats.sent.Add(uint64(sent))
-	if gso {
-		seg, prev := 0, 0
-		for k := range m {
-			if sb.msgs[k].OOB != nil {
-				seg += sb.upto[k] - prev
-			}
-			prev = sb.upto[k]
-		}
-		e.r.stats.segmented.Add(uint64(seg))
-	}
+	e.r.stats.segmented.Add(uint64(seg))
 	for j := sent; j < len(b); j++ {
 		fq := b[j]
 		s.mu.Lock()
