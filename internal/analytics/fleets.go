@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -91,11 +90,7 @@ func Fleets(stream func(emit func(sweep.Row) error) error, load RoutesLoader, mi
 //
 //	scan-#.security.ipip.net  93 addresses  9 netblocks  2 ASNs  5 countries  scanner (scan)  e.g. scan-30.security.ipip.net
 func WriteFleets(w io.Writer, fleets []Fleet, format string) error {
-	bw := bufio.NewWriter(w) // a line (a table cell) a write call otherwise
-	if err := writeFleets(bw, fleets, format); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return buffered(w, func(w io.Writer) error { return writeFleets(w, fleets, format) })
 }
 
 func writeFleets(w io.Writer, fleets []Fleet, format string) error {

@@ -75,3 +75,13 @@ func (m multiWriter) flush() error {
 	}
 	return m.w.Flush()
 }
+
+// buffered runs write on a buffer of w and writes the buffer out: a table
+// cell or a JSON object would be a write call of its own otherwise.
+func buffered(w io.Writer, write func(io.Writer) error) error {
+	bw := bufio.NewWriter(w)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

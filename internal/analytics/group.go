@@ -1,7 +1,6 @@
 package analytics
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
@@ -340,11 +339,7 @@ func prefixStrings(ps []netip.Prefix) []string {
 // with a header line (lists such as netblocks space-separated, ASN 0 for
 // unknown) or as an aligned table (any other format).
 func WriteGroups(w io.Writer, g Groups, format string) error {
-	bw := bufio.NewWriter(w) // a line (a table cell) a write call otherwise
-	if err := writeGroups(bw, g, format); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return buffered(w, func(w io.Writer) error { return writeGroups(w, g, format) })
 }
 
 func writeGroups(w io.Writer, g Groups, format string) error {
